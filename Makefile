@@ -1,0 +1,42 @@
+# mxroute: `make run` and `make test` do all set-up on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export MXROUTE_HOME ?= $(CURDIR)/demo-data
+
+.PHONY: run test lint format bench system-deps clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+## run: create the demo data directory (if absent) and show its domains
+run: $(STAMP)
+	@test -f "$(MXROUTE_HOME)/mxroute.toml" || $(BIN)/mxroute init --demo
+	$(BIN)/mxroute domain list
+
+## system-deps: the real servers the tests drive (BIND, Exim, PostgreSQL)
+system-deps:
+	@bash scripts/install-system-deps.sh
+
+## test: install everything, lint, then run every test
+test: $(STAMP) system-deps lint
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) demo-data .pytest_cache .mypy_cache .ruff_cache

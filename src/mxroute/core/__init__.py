@@ -1,0 +1,1 @@
+"""Pure logic: names, records, routing, serials. No I/O here."""

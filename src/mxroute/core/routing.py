@@ -1,0 +1,333 @@
+"""Routing modes, their detection from an MX set, and the plain-words delivery plan.
+
+Pure: the caller resolves the exchangers (``Resolution`` per name) and passes them in.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from mxroute.core.records import MXRecord, MXSet
+from mxroute.errors import InvalidInput
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class Mode(StrEnum):
+    """How this server treats a domain's mail; AUTO means "detect from the MX records"."""
+
+    AUTO = "auto"
+    LOCAL = "local"
+    BACKUP = "backup"
+    REMOTE = "remote"
+
+    @property
+    def cpanel(self) -> str:
+        """cPanel's spelling (``secondary`` for backup)."""
+        return "secondary" if self is Mode.BACKUP else self.value
+
+
+_MODE_ALIASES = {"secondary": Mode.BACKUP, "automatic": Mode.AUTO}
+
+MODE_MEANING = {
+    Mode.AUTO: "mxroute decides from the domain's MX records whether this server is a "
+    "primary, backup or no exchanger for it.",
+    Mode.LOCAL: "This server is a primary mail exchanger for the domain and delivers its "
+    "mail into local mailboxes.",
+    Mode.BACKUP: "This server accepts the domain's mail only to queue it and relay it to a "
+    "more preferred exchanger when that one is reachable.",
+    Mode.REMOTE: "This server accepts none of the domain's mail; mail sent from this server "
+    "to the domain goes to the domain's exchangers.",
+}
+
+
+def parse_mode(value: object, *, field: str = "mode") -> Mode:
+    """A mode from text: auto, local, backup, remote (``secondary`` = backup)."""
+    text = value.strip().lower() if isinstance(value, str) else ""
+    if text in _MODE_ALIASES:
+        return _MODE_ALIASES[text]
+    try:
+        return Mode(text)
+    except ValueError:
+        raise InvalidInput(
+            f"The routing mode {value!r} is not known; choose auto, local, backup or remote.",
+            code="invalid_mode",
+            field=field,
+        ) from None
+
+
+@dataclass(frozen=True)
+class ServerIdentity:
+    """The names and addresses by which this mail server is known."""
+
+    names: frozenset[str]
+    addresses: frozenset[IPAddress]
+
+    @classmethod
+    def of(cls, names: Iterable[str], addresses: Iterable[str | IPAddress]) -> ServerIdentity:
+        """Build from configured text (names normalised by the caller)."""
+        return cls(
+            frozenset(n.lower().rstrip(".") for n in names),
+            frozenset(ipaddress.ip_address(a) for a in addresses),
+        )
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What looking up an exchanger's addresses gave.
+
+    ``status`` is ``ok``, ``nxdomain`` (no such name), ``nodata`` (name without A/AAAA),
+    ``servfail`` or ``timeout`` (temporary). ``alias_of`` is set when the name is a CNAME.
+    """
+
+    addresses: frozenset[IPAddress] = frozenset()
+    status: str = "ok"
+    alias_of: str | None = None
+
+    @property
+    def resolved(self) -> bool:
+        """True when the name has at least one address."""
+        return bool(self.addresses)
+
+    @property
+    def temporary(self) -> bool:
+        """True when the failure may go away by itself (senders defer, not bounce)."""
+        return self.status in ("servfail", "timeout")
+
+
+@dataclass(frozen=True)
+class PlanEntry:
+    """One exchanger in the delivery plan."""
+
+    record: MXRecord
+    addresses: frozenset[IPAddress]
+    is_self: bool
+    status: str
+
+    @property
+    def usable(self) -> bool:
+        """A sender can connect to it (it has an address)."""
+        return bool(self.addresses) or self.is_self
+
+
+@dataclass(frozen=True)
+class Detection:
+    """The detected mode of a domain, and the delivery plan behind it."""
+
+    domain: str
+    mode: Mode
+    certain: bool
+    groups: tuple[tuple[int, tuple[PlanEntry, ...]], ...]
+    self_priority: int | None
+    implicit: bool = False
+    accepts_no_mail: bool = False
+    unresolved: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def relay_to(self) -> tuple[PlanEntry, ...]:
+        """For a backup: the strictly more preferred exchangers this server relays to."""
+        if self.self_priority is None:
+            return ()
+        return tuple(e for p, es in self.groups if p < self.self_priority for e in es)
+
+
+def detect(
+    domain: str,
+    mx: MXSet,
+    identity: ServerIdentity,
+    resolutions: Mapping[str, Resolution],
+    last_known: Mode | None = None,
+) -> Detection:
+    """Detect the routing mode of ``domain`` from its MX set, following RFC 5321 §5.1.
+
+    1. A lone Null MX (RFC 7505) means the domain accepts no mail: remote.
+    2. No MX at all means one implicit MX of priority 0 pointing at the domain itself.
+    3. Records are grouped by priority, most preferred first; a sender picks at random
+       within a group.
+    4. An exchanger is this server when its name is one of the server's names or one of
+       its addresses is one of the server's addresses.
+    5. If any exchanger that is not this server by name has no address, the mode cannot
+       be known: keep ``last_known`` (local when none is known, as cPanel does) and warn.
+    6. Otherwise: this server in the most preferred group (ties included) is local; in a
+       less preferred group only, backup (it relays to the strictly better groups, and
+       drops its own group and all worse ones); absent, remote.
+    """
+    if mx.is_null:
+        entry = PlanEntry(mx.records[0], frozenset(), False, "null")
+        return Detection(
+            domain,
+            Mode.REMOTE,
+            True,
+            ((0, (entry,)),),
+            None,
+            accepts_no_mail=True,
+            warnings=(f"{domain} publishes a Null MX (RFC 7505): it accepts no mail at all.",),
+        )
+    implicit = len(mx) == 0
+    effective_set = MXSet((MXRecord(0, domain),)) if implicit else mx
+    groups: list[tuple[int, tuple[PlanEntry, ...]]] = []
+    for priority, records in effective_set.groups():
+        entries = []
+        for record in records:
+            res = resolutions.get(record.exchanger, Resolution(status="timeout"))
+            is_self = record.exchanger in identity.names or bool(
+                res.addresses & identity.addresses
+            )
+            entries.append(PlanEntry(record, res.addresses, is_self, res.status))
+        groups.append((priority, tuple(entries)))
+
+    all_entries = [e for _, es in groups for e in es]
+    unresolved = tuple(
+        dict.fromkeys(e.record.exchanger for e in all_entries if not e.usable)
+    )
+    self_priorities = [e.record.priority for e in all_entries if e.is_self]
+    self_priority = min(self_priorities) if self_priorities else None
+    if self_priority is None:
+        mode = Mode.REMOTE
+    elif self_priority == groups[0][0]:
+        mode = Mode.LOCAL
+    else:
+        mode = Mode.BACKUP
+
+    warnings = list(_plan_warnings(domain, implicit, all_entries, resolutions, self_priority))
+    certain = not unresolved
+    if not certain:
+        fallback = last_known if last_known not in (None, Mode.AUTO) else Mode.LOCAL
+        assert fallback is not None
+        warnings.insert(
+            0,
+            f"Cannot detect the routing of {domain}: {', '.join(unresolved)} "
+            f"{'does' if len(unresolved) == 1 else 'do'} not resolve to any address. "
+            f"Keeping the last known mode, {fallback.value}.",
+        )
+        mode = fallback
+    return Detection(
+        domain,
+        mode,
+        certain,
+        tuple(groups),
+        self_priority,
+        implicit=implicit,
+        unresolved=unresolved,
+        warnings=tuple(warnings),
+    )
+
+
+def _plan_warnings(
+    domain: str,
+    implicit: bool,
+    entries: list[PlanEntry],
+    resolutions: Mapping[str, Resolution],
+    self_priority: int | None,
+) -> Iterable[str]:
+    """Findings about the plan that a sender would hit, worded for the domain's owner."""
+    if implicit:
+        yield (
+            f"{domain} has no MX records, so senders deliver to the domain's own address "
+            "(the implicit MX of RFC 5321 §5.1); add an MX record to say where mail goes."
+        )
+    for entry in entries:
+        res = resolutions.get(entry.record.exchanger)
+        if res is not None and res.alias_of:
+            yield (
+                f"The exchanger {entry.record.exchanger} is an alias (CNAME) of {res.alias_of}; "
+                "RFC 2181 forbids that and some senders will refuse it: point the MX at "
+                f"{res.alias_of} instead."
+            )
+    if self_priority is not None:
+        better = [e for e in entries if e.record.priority < self_priority]
+        if better and not any(e.usable for e in better):
+            if all(resolutions.get(e.record.exchanger, Resolution()).temporary for e in better):
+                yield (
+                    f"This server is a backup for {domain}, but no more preferred exchanger "
+                    "answers lookups right now: mail will wait in this server's queue."
+                )
+            else:
+                yield (
+                    f"This server is a backup for {domain}, but none of the more preferred "
+                    "exchangers exists in DNS: mail relayed through this server will bounce."
+                )
+    elif entries and not any(e.usable for e in entries):
+        yield f"None of the exchangers of {domain} resolves to an address: its mail cannot be delivered."
+
+
+def effective_mode(chosen: Mode, detection: Detection) -> Mode:
+    """The mode the mail server uses: the chosen one, or the detected one under AUTO."""
+    return detection.mode if chosen is Mode.AUTO else chosen
+
+
+def mode_findings(chosen: Mode, detection: Detection) -> list[str]:
+    """Warnings when a mode chosen by hand disagrees with what the MX records say."""
+    if chosen is Mode.AUTO or not detection.certain or chosen is detection.mode:
+        return []
+    d = detection.domain
+    if chosen is Mode.LOCAL and detection.mode is Mode.REMOTE:
+        return [
+            f"{d} is set to local, but its MX records do not name this server: outside "
+            "senders deliver elsewhere, while mail sent from this server stays here. Keep "
+            "this only when a filtering gateway in front relays the mail to this server."
+        ]
+    if chosen is Mode.REMOTE and detection.mode is not Mode.REMOTE:
+        return [
+            f"{d} is set to remote, but its MX records name this server: mail that arrives "
+            "here will be refused. Choose auto, local or backup, or change the MX records."
+        ]
+    if chosen is Mode.BACKUP and detection.mode is Mode.LOCAL:
+        return [
+            f"{d} is set to backup, but this server is its most preferred exchanger: mail "
+            "would be relayed back to this server and fail. Choose local or auto."
+        ]
+    if chosen is Mode.BACKUP and detection.mode is Mode.REMOTE:
+        return [
+            f"{d} is set to backup, but its MX records do not name this server: no sender "
+            "will queue mail here. Add this server as a less preferred MX, or choose remote."
+        ]
+    return []
+
+
+def _names(entries: Iterable[PlanEntry]) -> str:
+    return ", ".join(f"{e.record.exchanger} (priority {e.record.priority})" for e in entries)
+
+
+def explain(detection: Detection, chosen: Mode) -> list[str]:
+    """Where the domain's mail goes, in plain sentences, for the effective mode."""
+    d = detection.domain
+    if detection.accepts_no_mail:
+        return [
+            f"{d} accepts no mail: it publishes a Null MX (RFC 7505), so senders fail at once "
+            "with 556 5.1.10 instead of retrying."
+        ]
+    lines = []
+    for priority, entries in detection.groups:
+        shared = " (they share mail at random)" if len(entries) > 1 else ""
+        names = ", ".join(
+            e.record.exchanger + (" [this server]" if e.is_self else "")
+            + ("" if e.usable else " [does not resolve]")
+            for e in entries
+        )
+        lines.append(f"Priority {priority}: {names}{shared}.")
+    if detection.implicit:
+        lines.insert(0, f"{d} has no MX records; senders use the domain's own address.")
+    mode = effective_mode(chosen, detection)
+    how = "chosen by hand" if chosen is not Mode.AUTO else "detected from the MX records"
+    if mode is Mode.LOCAL:
+        lines.append(f"This server delivers mail for {d} into local mailboxes ({how}).")
+    elif mode is Mode.BACKUP:
+        relay = detection.relay_to
+        target = _names(relay) if relay else "the domain's more preferred exchangers"
+        lines.append(
+            f"This server accepts mail for {d}, queues it and relays it to {target} "
+            f"when reachable ({how})."
+        )
+    else:
+        best = detection.groups[0][1] if detection.groups else ()
+        target = _names(best) if best else "the domain's exchangers"
+        lines.append(
+            f"This server accepts no mail for {d} from outside; mail sent from this server "
+            f"to {d} goes to {target} ({how})."
+        )
+    return lines

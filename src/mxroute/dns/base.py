@@ -1,0 +1,49 @@
+"""The contract every DNS backend keeps.
+
+A backend reads a zone's apex MX set and SOA serial as a :class:`Snapshot`, and
+writes a new MX set only when the zone still matches the snapshot the caller read
+(compare-and-swap): otherwise it raises :class:`mxroute.errors.Conflict` and changes
+nothing. A failed check or reload leaves the zone as it was and raises
+:class:`mxroute.errors.StepFailed` with the command's own message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from mxroute.core.records import MXSet
+from mxroute.core.routing import Resolution
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a zone said when it was read: its SOA serial and apex MX set."""
+
+    zone: str
+    serial: int
+    mx: MXSet
+
+
+class Backend(Protocol):
+    """A place where zones live (zone files, later a DNS server via RFC 2136)."""
+
+    def exists(self, zone: str) -> bool:
+        """True when the zone is there to be read."""
+        ...
+
+    def read(self, zone: str) -> Snapshot:
+        """The zone's serial and apex MX set; NotFound when the zone does not exist."""
+        ...
+
+    def write(self, zone: str, mx: MXSet, expected: Snapshot) -> Snapshot:
+        """Replace the apex MX set if the zone still matches ``expected``; the new snapshot."""
+        ...
+
+    def create(self, zone: str, mx: MXSet, nameserver: str) -> Snapshot:
+        """Create a minimal valid zone (SOA, NS, the MX set); refuses an existing zone."""
+        ...
+
+    def lookup(self, zone: str, name: str) -> Resolution:
+        """The addresses of ``name`` as this zone (which contains it) publishes them."""
+        ...

@@ -1,0 +1,61 @@
+"""The one exception tree of mxroute: every error a user may see is one of these.
+
+Each error carries a stable machine-readable ``code`` and a one-sentence ``message``
+that says what was wrong and what to do. Interfaces render ``message``; the HTTP API
+also returns ``code``. Nothing here imports Django or dnspython.
+"""
+
+from __future__ import annotations
+
+
+class MxrouteError(Exception):
+    """Something mxroute refused or could not do."""
+
+    code = "error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidInput(MxrouteError):
+    """Input that breaks a rule; nothing was changed."""
+
+    code = "invalid"
+
+    def __init__(self, message: str, *, code: str, field: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.field = field
+
+
+class NotFound(MxrouteError):
+    """A domain or record that does not exist (or that the caller may not see)."""
+
+    code = "not_found"
+
+
+class Conflict(MxrouteError):
+    """The zone changed between the caller's read and this write."""
+
+    code = "conflict"
+
+
+class StepFailed(MxrouteError):
+    """A step of a change (zone check, reload, routing lists, store) failed and was undone."""
+
+    code = "step_failed"
+
+    def __init__(self, step: str, message: str) -> None:
+        super().__init__(message, code=f"{step}_failed")
+        self.step = step
+
+
+class ConfigError(MxrouteError):
+    """The configuration or data directory is missing or wrong."""
+
+    code = "config"
