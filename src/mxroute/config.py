@@ -139,8 +139,8 @@ def load(home: Path | None = None, env: dict[str, str] | None = None) -> Setting
             values[name] = _convert(kind, env[var], home, var)
     if "database_url" not in values and env.get("DATABASE_URL"):
         values["database_url"] = env["DATABASE_URL"]
-    for name in ("zones_dir", "lists_dir"):
-        values.setdefault(name, home / Settings.__dataclass_fields__[name].default)
+    values.setdefault("zones_dir", home / "zones")
+    values.setdefault("lists_dir", home / "lists")
     if not values.get("server_names") and not values.get("server_addresses"):
         names, addresses = machine_identity()
         values["server_names"], values["server_addresses"] = tuple(names), tuple(addresses)

@@ -12,7 +12,7 @@ import shlex
 import subprocess
 from pathlib import Path
 
-from mxroute.errors import StepFailed
+from mxroute.errors import ConfigError, StepFailed
 
 log = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 60
@@ -20,7 +20,15 @@ TIMEOUT_SECONDS = 60
 
 def run_hook(step: str, template: str, cwd: Path | None = None, **values: str) -> str:
     """Run ``template`` with ``values`` filled in; StepFailed with its output if it fails."""
-    argv = [word.format(**values) for word in shlex.split(template)]
+    try:
+        argv = [word.format(**values) for word in shlex.split(template)]
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ConfigError(
+            f"The {step} command '{template}' is not a valid template ({exc!r}); use only "
+            f"{', '.join('{' + k + '}' for k in values)} as placeholders and double other braces."
+        ) from None
+    if not argv:
+        raise ConfigError(f"The {step} command is empty after splitting '{template}'.")
     log.info("running %s command: %s", step, shlex.join(argv))
     try:
         done = subprocess.run(

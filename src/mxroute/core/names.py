@@ -21,7 +21,7 @@ MAX_LABEL_OCTETS = 63
 
 # Characters that could break out of a zone-file field or a shell/SQL context.
 _FORBIDDEN = set(" \t\r\n\v\f\"'`;()\\$@,<>|&*?!#%{}[]^~=+/")
-_LDH_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
+_LDH_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
 # Scripts whose letters pass for Latin ones; a label mixing them is a look-alike.
 _CONFUSABLE_SCRIPTS = frozenset({"LATIN", "CYRILLIC", "GREEK", "ARMENIAN", "CHEROKEE"})
 
@@ -30,16 +30,18 @@ def _fail(code: str, message: str, field: str) -> InvalidInput:
     return InvalidInput(message, code=code, field=field)
 
 
-def _shown(text: str) -> str:
-    """The input as it is safe to echo back: control characters made visible."""
-    shown = text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
-    return shown if len(shown) <= 80 else shown[:77] + "..."
+def shown(text: str) -> str:
+    """The input as it is safe to echo in a message: invisible characters escaped, cut at 80."""
+    visible = text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
+    return visible if len(visible) <= 80 else visible[:77] + "..."
 
 
 def check_not_empty(text: str, what: str, field: str) -> None:
     """A name must be given at all."""
     if not text.strip():
-        raise _fail("empty", f"The {what} is empty; enter a host name such as mail.example.com.", field)
+        raise _fail(
+            "empty", f"The {what} is empty; enter a host name such as mail.example.com.", field
+        )
 
 
 def check_characters(text: str, what: str, field: str) -> None:
@@ -49,7 +51,7 @@ def check_characters(text: str, what: str, field: str) -> None:
             name = unicodedata.name(ch, f"U+{ord(ch):04X}")
             raise _fail(
                 "forbidden_character",
-                f"The {what} '{_shown(text)}' contains a character that is not allowed in a "
+                f"The {what} '{shown(text)}' contains a character that is not allowed in a "
                 f"host name ({name}); use only letters, digits, hyphens and dots.",
                 field,
             )
@@ -66,7 +68,7 @@ def check_not_ip_literal(text: str, what: str, field: str) -> None:
         return
     raise _fail(
         "ip_literal",
-        f"The {what} '{_shown(text)}' is an IP address; it must be a host name "
+        f"The {what} '{shown(text)}' is an IP address; it must be a host name "
         "(for example mail.example.com) that has that address.",
         field,
     )
@@ -77,7 +79,7 @@ def check_labels_not_empty(labels: list[str], text: str, what: str, field: str) 
     if any(label == "" for label in labels):
         raise _fail(
             "empty_label",
-            f"The {what} '{_shown(text)}' has an empty label (two dots in a row or a "
+            f"The {what} '{shown(text)}' has an empty label (two dots in a row or a "
             "leading dot); remove the extra dot.",
             field,
         )
@@ -88,7 +90,7 @@ def check_fully_qualified(labels: list[str], text: str, what: str, field: str) -
     if len(labels) < 2:
         raise _fail(
             "not_fully_qualified",
-            f"The {what} '{_shown(text)}' is not a fully qualified domain name; "
+            f"The {what} '{shown(text)}' is not a fully qualified domain name; "
             "write the whole name, such as mail.example.com.",
             field,
         )
@@ -105,9 +107,39 @@ def check_no_confusables(label: str, text: str, what: str, field: str) -> None:
     if len(scripts) > 1:
         raise _fail(
             "confusable",
-            f"The {what} '{_shown(text)}' mixes letters of different scripts "
+            f"The {what} '{shown(text)}' mixes letters of different scripts "
             f"({', '.join(sorted(s.title() for s in scripts))}) that look alike; "
             "type the name again in one script.",
+            field,
+        )
+
+
+def check_no_compatibility_lookalikes(label: str, text: str, what: str, field: str) -> None:
+    """UTS #39 / RFC 5892: no fullwidth or other compatibility form of an ASCII character.
+
+    IDNA 2008 disallows these code points; naming the look-alike tells the user why.
+    """
+    for ch in label:
+        plain = unicodedata.normalize("NFKC", ch)
+        if not ch.isascii() and plain.isascii() and plain.isprintable():
+            raise _fail(
+                "confusable",
+                f"The {what} '{shown(text)}' contains {unicodedata.name(ch, 'a character')}, "
+                f"a look-alike of '{plain}'; type the name again with plain letters and digits.",
+                field,
+            )
+
+
+def check_a_label_length(label: str, text: str, what: str, field: str) -> None:
+    """RFC 5890 §2.3.2.1: an internationalised label's xn-- form must fit in 63 octets."""
+    # An A-label is at least 4 + one octet per character longer than its U-label.
+    if len(label) + 4 > MAX_LABEL_OCTETS or (
+        len("xn--" + label.encode("punycode").decode("ascii")) > MAX_LABEL_OCTETS
+    ):
+        raise _fail(
+            "label_too_long",
+            f"The {what} '{shown(text)}' has an internationalised label longer than "
+            f"{MAX_LABEL_OCTETS} characters in its xn-- form; shorten that part of the name.",
             field,
         )
 
@@ -121,18 +153,21 @@ def to_a_label(label: str, text: str, what: str, field: str) -> str:
             except idna.IDNAError:
                 raise _fail(
                     "invalid_idn",
-                    f"The {what} '{_shown(text)}' has a label '{label}' that is not valid "
+                    f"The {what} '{shown(text)}' has a label '{label}' that is not valid "
                     "punycode; check the name.",
                     field,
                 ) from None
         return label
+    check_no_compatibility_lookalikes(label, text, what, field)
     check_no_confusables(label, text, what, field)
+    label = unicodedata.normalize("NFC", label)
+    check_a_label_length(label, text, what, field)
     try:
-        return idna.encode(unicodedata.normalize("NFC", label)).decode("ascii")
+        return idna.encode(label).decode("ascii")
     except idna.IDNAError as exc:
         raise _fail(
             "invalid_idn",
-            f"The {what} '{_shown(text)}' is not a valid internationalised domain name "
+            f"The {what} '{shown(text)}' is not a valid internationalised domain name "
             f"({exc}); check the name.",
             field,
         ) from None
@@ -143,7 +178,7 @@ def check_label(label: str, text: str, what: str, field: str, *, allow_underscor
     if len(label) > MAX_LABEL_OCTETS:
         raise _fail(
             "label_too_long",
-            f"The {what} '{_shown(text)}' has a label of {len(label)} characters; "
+            f"The {what} '{shown(text)}' has a label of {len(label)} characters; "
             f"each part between dots may have at most {MAX_LABEL_OCTETS}.",
             field,
         )
@@ -151,22 +186,22 @@ def check_label(label: str, text: str, what: str, field: str, *, allow_underscor
     if "_" in label and not allow_underscore:
         raise _fail(
             "underscore",
-            f"The {what} '{_shown(text)}' contains an underscore, which a mail host name "
+            f"The {what} '{shown(text)}' contains an underscore, which a mail host name "
             "may not have; use a hyphen instead.",
             field,
         )
-    if not _LDH_LABEL.match(probe):
+    if not _LDH_LABEL.fullmatch(probe):
         if probe.startswith("-") or probe.endswith("-"):
             raise _fail(
                 "label_hyphen",
-                f"The {what} '{_shown(text)}' has a label that starts or ends with a hyphen; "
+                f"The {what} '{shown(text)}' has a label that starts or ends with a hyphen; "
                 "hyphens are allowed only inside a label.",
                 field,
             )
         raise _fail(
             "bad_label_character",
-            f"The {what} '{_shown(text)}' contains characters other than letters, digits, "
-            "hyphens and dots.",
+            f"The {what} '{shown(text)}' contains a character other than letters, digits, "
+            "hyphens and dots; remove it.",
             field,
         )
 
@@ -176,7 +211,7 @@ def check_length(name: str, text: str, what: str, field: str) -> None:
     if len(name) > MAX_NAME_OCTETS:
         raise _fail(
             "name_too_long",
-            f"The {what} '{_shown(text)}' is {len(name)} characters long; a host name may "
+            f"The {what} '{shown(text)}' is {len(name)} characters long; a host name may "
             f"have at most {MAX_NAME_OCTETS}.",
             field,
         )
@@ -187,7 +222,7 @@ def check_tld_not_numeric(labels: list[str], text: str, what: str, field: str) -
     if labels[-1].isdigit():
         raise _fail(
             "numeric_tld",
-            f"The {what} '{_shown(text)}' ends in a number, so it is neither a host name "
+            f"The {what} '{shown(text)}' ends in a number, so it is neither a host name "
             "nor a valid IP address; write the host's full name.",
             field,
         )
@@ -198,8 +233,8 @@ def parse_host(text: object, *, what: str = "exchanger", field: str = "exchanger
     if not isinstance(text, str):
         raise _fail("not_text", f"The {what} must be given as text.", field)
     check_not_empty(text, what, field)
-    check_characters(text, what, field)
     check_not_ip_literal(text, what, field)
+    check_characters(text, what, field)
     name = text[:-1] if text.endswith(".") else text
     labels = name.split(".")
     check_labels_not_empty(labels, text, what, field)

@@ -10,40 +10,51 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import groupby
+from itertools import groupby, pairwise
 
-from mxroute.core.names import is_normalised_host, parse_host
+from mxroute.core.names import is_normalised_host, parse_host, shown
 from mxroute.errors import InvalidInput, NotFound
 
 MAX_PRIORITY = 65535
 NULL_EXCHANGER = "."
-_DECIMAL = re.compile(r"^(0|[1-9][0-9]{0,4})$")
+_DECIMAL = re.compile(r"0|[1-9][0-9]*")
+_NEGATIVE = re.compile(r"-[1-9][0-9]*")
 
 
 def parse_priority(value: object, *, field: str = "priority") -> int:
-    """RFC 1035 §3.3.9: a 16-bit unsigned integer, given as int or plain decimal text."""
-    if isinstance(value, bool):
-        value = str(value)
-    if isinstance(value, int):
-        number = value
-    elif isinstance(value, str) and _DECIMAL.match(value):
-        number = int(value)
-    else:
-        shown = repr(value) if not isinstance(value, str) else f"'{value}'"
-        raise InvalidInput(
-            f"The priority {shown} is not a whole number; enter a number from 0 to "
-            f"{MAX_PRIORITY} (lower numbers are preferred).",
-            code="priority_not_integer",
-            field=field,
-        )
+    """RFC 1035 §3.3.9: a 16-bit unsigned integer, given as int or plain decimal text.
+
+    Text must be ASCII digits only, without sign, spaces, leading zeros, exponent or
+    base prefix; a bool is not a number here.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        check_priority_range(value, field)
+        return value
+    if isinstance(value, str) and _DECIMAL.fullmatch(value):
+        # Compare the length first, so that a huge number is never converted.
+        number = int(value) if len(value) <= len(str(MAX_PRIORITY)) else MAX_PRIORITY + 1
+        check_priority_range(number, field, text=value)
+        return number
+    if isinstance(value, str) and _NEGATIVE.fullmatch(value):
+        check_priority_range(-1, field, text=value)
+    shown_value = shown(value) if isinstance(value, str) else shown(repr(value))
+    raise InvalidInput(
+        f"The priority '{shown_value}' is not a plain whole number; enter a number from 0 to "
+        f"{MAX_PRIORITY}, such as 10 (lower numbers are preferred).",
+        code="priority_not_integer",
+        field=field,
+    )
+
+
+def check_priority_range(number: int, field: str, *, text: str | None = None) -> None:
+    """RFC 1035 §3.3.9: a preference is 16 bits, 0 to 65535."""
     if not 0 <= number <= MAX_PRIORITY:
         raise InvalidInput(
-            f"The priority {number} is out of range; enter a number from 0 to {MAX_PRIORITY} "
-            "(lower numbers are preferred).",
+            f"The priority {shown(str(number) if text is None else text)} is out of range; "
+            f"enter a number from 0 to {MAX_PRIORITY} (lower numbers are preferred).",
             code="priority_out_of_range",
             field=field,
         )
-    return number
 
 
 def parse_exchanger(value: object, *, field: str = "exchanger") -> str:
@@ -61,17 +72,19 @@ class MXRecord:
     exchanger: str
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.priority, int) and 0 <= self.priority <= MAX_PRIORITY):
+        if isinstance(self.priority, bool) or not isinstance(self.priority, int):
             raise InvalidInput(
-                f"The priority {self.priority!r} is out of range.",
-                code="priority_out_of_range",
+                f"The priority {shown(repr(self.priority))} is not a whole number; build the "
+                "record with MXRecord.parse.",
+                code="priority_not_integer",
                 field="priority",
             )
+        check_priority_range(self.priority, "priority")
         if self.exchanger != NULL_EXCHANGER and not is_normalised_host(self.exchanger):
             parse_exchanger(self.exchanger)  # raises with the precise reason
             raise InvalidInput(
-                f"The exchanger '{self.exchanger}' is not in normal form (lower case, "
-                "A-labels, no final dot).",
+                f"The exchanger '{shown(self.exchanger)}' is not in normal form (lower case, "
+                "A-labels, no final dot); build the record with MXRecord.parse.",
                 code="not_normalised",
                 field="exchanger",
             )
@@ -136,7 +149,11 @@ class MXSet:
         return groups[0][1] if groups else ()
 
     def find(self, priority: int | None, exchanger: str) -> MXRecord:
-        """The record with this exchanger (and priority, when given); NotFound otherwise."""
+        """The record with this exchanger (and priority, when given); NotFound otherwise.
+
+        ``exchanger`` is normalised first, so ``MX.Example.COM.`` finds ``mx.example.com``.
+        """
+        exchanger = parse_exchanger(exchanger)
         matches = [
             r
             for r in self.records
@@ -163,11 +180,13 @@ class MXSet:
         return MXSet((*self.records, record))
 
     def replacing(self, old: MXRecord, new: MXRecord) -> MXSet:
-        """This set with ``old`` replaced by ``new``."""
+        """This set with ``old`` replaced by ``new``; NotFound when ``old`` is not in it."""
+        self.find(old.priority, old.exchanger)
         return MXSet(tuple(new if r == old else r for r in self.records))
 
     def removing(self, record: MXRecord) -> MXSet:
-        """This set without ``record``."""
+        """This set without ``record``; NotFound when ``record`` is not in it."""
+        self.find(record.priority, record.exchanger)
         return MXSet(tuple(r for r in self.records if r != record))
 
     def to_list(self) -> list[dict[str, object]]:
@@ -182,7 +201,7 @@ class MXSet:
 
 def check_no_duplicates(records: tuple[MXRecord, ...]) -> None:
     """RFC 2181 §5: an RRset holds each record once; a second identical MX is refused."""
-    for a, b in zip(records, records[1:], strict=False):
+    for a, b in pairwise(records):
         if a == b:
             raise InvalidInput(
                 f"The MX record '{a}' already exists for this domain; edit it instead of "
@@ -199,7 +218,7 @@ def check_null_mx_alone(records: tuple[MXRecord, ...]) -> None:
         return
     if any(r.priority != 0 for r in nulls):
         raise InvalidInput(
-            "A Null MX (exchanger '.') must have priority 0 (RFC 7505).",
+            "A Null MX (exchanger '.') must have priority 0 (RFC 7505); set its priority to 0.",
             code="null_mx_priority",
             field="priority",
         )

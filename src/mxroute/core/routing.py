@@ -14,6 +14,7 @@ from mxroute.core.records import MXRecord, MXSet
 from mxroute.errors import InvalidInput
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+_TEMPORARY = frozenset({"servfail", "timeout"})
 
 
 class Mode(StrEnum):
@@ -95,7 +96,7 @@ class Resolution:
     @property
     def temporary(self) -> bool:
         """True when the failure may go away by itself (senders defer, not bounce)."""
-        return self.status in ("servfail", "timeout")
+        return self.status in _TEMPORARY
 
 
 @dataclass(frozen=True)
@@ -174,16 +175,12 @@ def detect(
         entries = []
         for record in records:
             res = resolutions.get(record.exchanger, Resolution(status="timeout"))
-            is_self = record.exchanger in identity.names or bool(
-                res.addresses & identity.addresses
-            )
+            is_self = record.exchanger in identity.names or bool(res.addresses & identity.addresses)
             entries.append(PlanEntry(record, res.addresses, is_self, res.status))
         groups.append((priority, tuple(entries)))
 
     all_entries = [e for _, es in groups for e in es]
-    unresolved = tuple(
-        dict.fromkeys(e.record.exchanger for e in all_entries if not e.usable)
-    )
+    unresolved = tuple(dict.fromkeys(e.record.exchanger for e in all_entries if not e.usable))
     self_priorities = [e.record.priority for e in all_entries if e.is_self]
     self_priority = min(self_priorities) if self_priorities else None
     if self_priority is None:
@@ -198,11 +195,12 @@ def detect(
     if not certain:
         fallback = last_known if last_known not in (None, Mode.AUTO) else Mode.LOCAL
         assert fallback is not None
+        one = len(unresolved) == 1
         warnings.insert(
             0,
-            f"Cannot detect the routing of {domain}: {', '.join(unresolved)} "
-            f"{'does' if len(unresolved) == 1 else 'do'} not resolve to any address. "
-            f"Keeping the last known mode, {fallback.value}.",
+            f"Cannot detect the routing of {domain} because {', '.join(unresolved)} "
+            f"{'does' if one else 'do'} not resolve to any address, so the last known mode, "
+            f"{fallback.value}, is kept until {'it resolves' if one else 'they resolve'}.",
         )
         mode = fallback
     return Detection(
@@ -241,7 +239,8 @@ def _plan_warnings(
     if self_priority is not None:
         better = [e for e in entries if e.record.priority < self_priority]
         if better and not any(e.usable for e in better):
-            if all(resolutions.get(e.record.exchanger, Resolution()).temporary for e in better):
+            # One temporary failure is enough for senders to defer rather than bounce.
+            if any(e.status in _TEMPORARY for e in better):
                 yield (
                     f"This server is a backup for {domain}, but no more preferred exchanger "
                     "answers lookups right now: mail will wait in this server's queue."
@@ -252,7 +251,10 @@ def _plan_warnings(
                     "exchangers exists in DNS: mail relayed through this server will bounce."
                 )
     elif entries and not any(e.usable for e in entries):
-        yield f"None of the exchangers of {domain} resolves to an address: its mail cannot be delivered."
+        yield (
+            f"None of the exchangers of {domain} resolves to an address: its mail cannot "
+            "be delivered."
+        )
 
 
 def effective_mode(chosen: Mode, detection: Detection) -> Mode:
@@ -305,7 +307,8 @@ def explain(detection: Detection, chosen: Mode) -> list[str]:
     for priority, entries in detection.groups:
         shared = " (they share mail at random)" if len(entries) > 1 else ""
         names = ", ".join(
-            e.record.exchanger + (" [this server]" if e.is_self else "")
+            e.record.exchanger
+            + (" [this server]" if e.is_self else "")
             + ("" if e.usable else " [does not resolve]")
             for e in entries
         )
@@ -313,7 +316,12 @@ def explain(detection: Detection, chosen: Mode) -> list[str]:
     if detection.implicit:
         lines.insert(0, f"{d} has no MX records; senders use the domain's own address.")
     mode = effective_mode(chosen, detection)
-    how = "chosen by hand" if chosen is not Mode.AUTO else "detected from the MX records"
+    if chosen is not Mode.AUTO:
+        how = "chosen by hand"
+    elif detection.certain:
+        how = "detected from the MX records"
+    else:
+        how = "the last known mode, kept because the MX records could not be checked"
     if mode is Mode.LOCAL:
         lines.append(f"This server delivers mail for {d} into local mailboxes ({how}).")
     elif mode is Mode.BACKUP:

@@ -1,0 +1,390 @@
+"""The ``mxroute`` command: parse arguments, call one service function, render the result.
+
+Exit codes: 0 done; 1 refused (invalid input, conflict, failed check or reload,
+missing data directory); 2 usage error; 3 unexpected internal error (a bug).
+Django, dnspython and Rich are imported only by the commands that need them, so
+``mxroute --version`` and ``--help`` start fast.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from mxroute import __version__
+from mxroute.errors import MxrouteError
+
+if TYPE_CHECKING:
+    from mxroute.service import Actor, ChangeResult, Service
+
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+EXIT_INTERNAL = 3
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+
+
+def _service() -> Service:
+    from mxroute import djangoapp
+    from mxroute.config import load
+    from mxroute.errors import ConfigError
+    from mxroute.service import Service
+
+    settings = load()
+    if not settings.config_path.exists():
+        raise ConfigError(
+            f"There is no mxroute data directory at {settings.home}; run 'mxroute init' "
+            "first or set MXROUTE_HOME."
+        )
+    djangoapp.setup(settings.home)
+    return Service(settings)
+
+
+def _actor() -> Actor:
+    from mxroute.service import Actor
+
+    return Actor(f"cli:{getpass.getuser()}", "cli")
+
+
+def _emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mxroute")
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False),
+    envvar="MXROUTE_HOME",
+    help="Data directory (default: $MXROUTE_HOME, else ~/.local/share/mxroute).",
+)
+def cli(home: str | None) -> None:
+    """Manage the MX records and email routing of the domains hosted on this mail server."""
+    if home:
+        os.environ["MXROUTE_HOME"] = os.path.abspath(home)
+
+
+@cli.command()
+@click.option("--demo", is_flag=True, help="Also add example domains in each routing mode.")
+def init(demo: bool) -> None:
+    """Create the data directory: mxroute.toml, database, zones/ and routing lists."""
+    from mxroute import demo as demo_data
+    from mxroute import djangoapp
+    from mxroute.config import load
+
+    settings = demo_data.create_home(load(), demo=demo)
+    djangoapp.setup(settings.home)
+    djangoapp.migrate()
+    from mxroute.service import Service
+
+    service = Service(load(settings.home))
+    added = demo_data.add_demo_domains(service, _actor()) if demo else []
+    service.write_lists()
+    click.echo(f"mxroute data directory ready at {settings.home}")
+    for name in added:
+        click.echo(f"  added demo domain {name}")
+
+
+# ----- domains ----------------------------------------------------------------------
+
+
+@cli.group()
+def domain() -> None:
+    """Add, list and remove managed domains."""
+
+
+@domain.command("add")
+@click.argument("name")
+@click.option("--owner", help="User who owns the domain.")
+@click.option(
+    "--mode",
+    default="auto",
+    show_default=True,
+    help="Routing mode: auto, local, backup (secondary) or remote.",
+)
+@click.option(
+    "--mx",
+    "mx",
+    multiple=True,
+    metavar="'PRIORITY EXCHANGER'",
+    help="MX record for a new zone (repeatable), e.g. --mx '10 mail.example.com'.",
+)
+def domain_add(name: str, owner: str | None, mode: str, mx: tuple[str, ...]) -> None:
+    """Manage domain NAME; creates a minimal zone for it when none exists."""
+    from mxroute.core.records import MXRecord
+    from mxroute.errors import InvalidInput
+
+    records = []
+    for item in mx:
+        parts = item.split()
+        if len(parts) != 2:
+            raise InvalidInput(
+                f"--mx '{item}' must be a priority and an exchanger, e.g. '10 mail.example.com'.",
+                code="invalid_mx_option",
+                field="mx",
+            )
+        records.append(MXRecord.parse(parts[0], parts[1]))
+    result = _service().add_domain(name, actor=_actor(), owner=owner, mode=mode, mx=records)
+    _render_change(result)
+
+
+@domain.command("list")
+@click.option("--search", default="", help="Show only domains whose name contains this text.")
+@json_option
+def domain_list(search: str, as_json: bool) -> None:
+    """List managed domains with their routing modes."""
+    from mxroute.present import summary_data
+
+    rows = [summary_data(s) for s in _service().list_domains(search)]
+    if as_json:
+        _emit_json(rows)
+        return
+    from mxroute import render
+
+    render.domain_table(rows)
+
+
+@domain.command("remove")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def domain_remove(name: str, yes: bool) -> None:
+    """Stop managing domain NAME (its zone file is kept)."""
+    if not yes:
+        click.confirm(f"Stop managing {name}? Its zone file stays in place.", abort=True)
+    removed = _service().remove_domain(name, actor=_actor())
+    click.echo(f"Removed {removed} from mxroute; its zone file was kept.")
+
+
+# ----- MX records -------------------------------------------------------------------
+
+
+@cli.group()
+def mx() -> None:
+    """List, add, edit and delete a domain's MX records."""
+
+
+serial_option = click.option(
+    "--serial",
+    type=int,
+    default=None,
+    help="Refuse the change unless the zone still has this serial (as shown by 'mx list').",
+)
+
+
+@mx.command("list")
+@click.argument("domain_name", metavar="DOMAIN")
+@json_option
+def mx_list(domain_name: str, as_json: bool) -> None:
+    """Show DOMAIN's MX records, serial and routing."""
+    from mxroute.present import state_data
+
+    data = state_data(_service().list_mxs(domain_name))
+    if as_json:
+        _emit_json(data)
+        return
+    from mxroute import render
+
+    render.domain_state(data)
+
+
+@mx.command("add")
+@click.argument("domain_name", metavar="DOMAIN")
+@click.argument("priority")
+@click.argument("exchanger")
+@serial_option
+@json_option
+def mx_add(
+    domain_name: str, priority: str, exchanger: str, serial: int | None, as_json: bool
+) -> None:
+    """Add the MX record PRIORITY EXCHANGER to DOMAIN."""
+    _render_change(
+        _service().add_mx(domain_name, priority, exchanger, actor=_actor(), expected_serial=serial),
+        as_json,
+    )
+
+
+@mx.command("edit")
+@click.argument("domain_name", metavar="DOMAIN")
+@click.argument("old_priority")
+@click.argument("old_exchanger")
+@click.option("--priority", "new_priority", help="New priority (default: unchanged).")
+@click.option("--exchanger", "new_exchanger", help="New exchanger (default: unchanged).")
+@serial_option
+@json_option
+def mx_edit(
+    domain_name: str,
+    old_priority: str,
+    old_exchanger: str,
+    new_priority: str | None,
+    new_exchanger: str | None,
+    serial: int | None,
+    as_json: bool,
+) -> None:
+    """Change DOMAIN's record OLD_PRIORITY OLD_EXCHANGER (matched exactly)."""
+    if new_priority is None and new_exchanger is None:
+        raise click.UsageError("Give --priority, --exchanger or both.")
+    result = _service().change_mx(
+        domain_name,
+        old_exchanger,
+        old_priority,
+        new_priority if new_priority is not None else old_priority,
+        new_exchanger if new_exchanger is not None else old_exchanger,
+        actor=_actor(),
+        expected_serial=serial,
+    )
+    _render_change(result, as_json)
+
+
+@mx.command("delete")
+@click.argument("domain_name", metavar="DOMAIN")
+@click.argument("priority")
+@click.argument("exchanger")
+@serial_option
+@json_option
+def mx_delete(
+    domain_name: str, priority: str, exchanger: str, serial: int | None, as_json: bool
+) -> None:
+    """Delete DOMAIN's record PRIORITY EXCHANGER."""
+    _render_change(
+        _service().delete_mx(
+            domain_name, priority, exchanger, actor=_actor(), expected_serial=serial
+        ),
+        as_json,
+    )
+
+
+# ----- routing ----------------------------------------------------------------------
+
+
+@cli.group()
+def routing() -> None:
+    """Show or choose a domain's email routing mode."""
+
+
+@routing.command("show")
+@click.argument("domain_name", metavar="DOMAIN")
+@json_option
+def routing_show(domain_name: str, as_json: bool) -> None:
+    """Show where DOMAIN's mail goes, in plain words."""
+    from mxroute.present import state_data
+
+    data = state_data(_service().show(domain_name))
+    if as_json:
+        _emit_json(data)
+        return
+    from mxroute import render
+
+    render.routing(data)
+
+
+@routing.command("set")
+@click.argument("domain_name", metavar="DOMAIN")
+@click.argument("mode")
+@json_option
+def routing_set(domain_name: str, mode: str, as_json: bool) -> None:
+    """Choose DOMAIN's routing MODE: auto, local, backup (secondary) or remote."""
+    _render_change(_service().set_mode(domain_name, mode, actor=_actor()), as_json)
+
+
+@cli.command()
+@click.argument("domain_name", metavar="DOMAIN", required=False)
+@click.option("--all", "all_domains", is_flag=True, help="Detect every managed domain.")
+@json_option
+def detect(domain_name: str | None, all_domains: bool, as_json: bool) -> None:
+    """Detect DOMAIN's routing mode from its MX records now (or --all)."""
+    if bool(domain_name) == all_domains:
+        raise click.UsageError("Give either a DOMAIN or --all.")
+    service = _service()
+    if domain_name:
+        _render_change(service.detect(domain_name, actor=_actor()), as_json)
+        return
+    from mxroute import render
+    from mxroute.present import change_data
+
+    results = render.with_progress(
+        lambda advance: service.detect_all(actor=_actor(), progress=advance),
+        total=len(service.list_domains()),
+        quiet=as_json,
+    )
+    rows = [change_data(r) for r in results]
+    if as_json:
+        _emit_json(rows)
+    else:
+        render.detections(rows)
+
+
+@cli.command()
+@click.argument("domain_name", metavar="DOMAIN", required=False)
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10000))
+@json_option
+def history(domain_name: str | None, limit: int, as_json: bool) -> None:
+    """Show recorded changes, newest first (for DOMAIN, or all)."""
+    from mxroute.present import history_data
+
+    rows = [history_data(h) for h in _service().history(domain_name, limit)]
+    if as_json:
+        _emit_json(rows)
+        return
+    from mxroute import render
+
+    render.history(rows)
+
+
+@cli.command("exim-config")
+def exim_config() -> None:
+    """Print the Exim configuration that reads the routing lists (paths filled in)."""
+    from mxroute.config import load
+    from mxroute.mta.exim import render_exim_config
+
+    settings = load()
+    click.echo(render_exim_config(settings.lists_dir, settings.server_names), nl=False)
+
+
+def _render_change(result: ChangeResult, as_json: bool = False) -> None:
+    from mxroute.present import change_data
+
+    data = change_data(result)
+    if as_json:
+        _emit_json(data)
+        return
+    from mxroute import render
+
+    render.change(data)
+
+
+def _fail(message: str, code: int) -> int:
+    click.echo(f"mxroute: {message}", err=True)
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code (see the module docstring)."""
+    run: Callable[..., Any] = cli.main
+    try:
+        run(args=argv, prog_name="mxroute", standalone_mode=False)
+    except MxrouteError as exc:
+        return _fail(exc.message, EXIT_REFUSED)
+    except click.exceptions.Abort:
+        return _fail("cancelled; nothing was changed.", EXIT_REFUSED)
+    except click.UsageError as exc:
+        exc.show()
+        return EXIT_USAGE
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return _fail("interrupted.", EXIT_REFUSED)
+    except Exception as exc:
+        if os.environ.get("MXROUTE_DEBUG"):
+            raise
+        return _fail(
+            f"unexpected error ({type(exc).__name__}: {exc}); run again with MXROUTE_DEBUG=1 "
+            "for the details and report it.",
+            EXIT_INTERNAL,
+        )
+    return 0

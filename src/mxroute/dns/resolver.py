@@ -1,0 +1,166 @@
+"""Address lookups for exchangers (A and AAAA), blocking and asyncio.
+
+Uses the system's resolver (``/etc/resolv.conf``) unless a server is configured.
+Every outcome becomes a :class:`~mxroute.core.routing.Resolution`: ``ok``,
+``nxdomain``, ``nodata`` (the name exists without addresses), ``servfail`` or
+``timeout``; ``alias_of`` is the first CNAME target when the name is an alias.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+
+import dns.asyncresolver
+import dns.exception
+import dns.message
+import dns.name
+import dns.rdatatype
+import dns.rdtypes.ANY.CNAME
+import dns.resolver
+
+from mxroute.core.routing import IPAddress, Resolution
+from mxroute.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+_TYPES = (dns.rdatatype.A, dns.rdatatype.AAAA)
+# When A and AAAA disagree, the more telling status wins (a temporary failure may hide data).
+_RANK = {"ok": 0, "timeout": 1, "servfail": 2, "nxdomain": 3, "nodata": 4}
+
+
+class _Outcome:
+    """What one query (A or AAAA) gave."""
+
+    def __init__(
+        self, status: str, addresses: frozenset[IPAddress] = frozenset(), alias: str | None = None
+    ) -> None:
+        self.status = status
+        self.addresses = addresses
+        self.alias = alias
+
+
+def _first_alias(response: dns.message.Message | None, qname: dns.name.Name) -> str | None:
+    """The target of the CNAME at ``qname`` in ``response``, normalised."""
+    if response is None:
+        return None
+    for rrset in response.answer:
+        if rrset.rdtype == dns.rdatatype.CNAME and rrset.name == qname:
+            for rdata in rrset:
+                if isinstance(rdata, dns.rdtypes.ANY.CNAME.CNAME):
+                    return rdata.target.to_text().lower().rstrip(".") or "."
+    return None
+
+
+def _from_answer(answer: dns.resolver.Answer, qname: dns.name.Name) -> _Outcome:
+    alias = _first_alias(answer.response, qname)
+    if answer.rrset is None:
+        return _Outcome("nodata", alias=alias)
+    found = frozenset(ipaddress.ip_address(rdata.to_text()) for rdata in answer.rrset)
+    return _Outcome("ok" if found else "nodata", found, alias)
+
+
+def _from_error(exc: Exception, qname: dns.name.Name) -> _Outcome:
+    if isinstance(exc, dns.resolver.NXDOMAIN):
+        responses = exc.kwargs.get("responses") or {}
+        return _Outcome("nxdomain", alias=_first_alias(responses.get(qname), qname))
+    if isinstance(exc, dns.resolver.NoAnswer):
+        return _Outcome("nodata")
+    if isinstance(exc, dns.exception.Timeout):
+        return _Outcome("timeout")
+    # NoNameservers (every server failed, e.g. SERVFAIL or REFUSED), YXDOMAIN, ...
+    log.info("lookup of %s failed: %s", qname, exc)
+    return _Outcome("servfail")
+
+
+def _combine(outcomes: list[_Outcome]) -> Resolution:
+    addresses = frozenset().union(*(o.addresses for o in outcomes))
+    alias = next((o.alias for o in outcomes if o.alias), None)
+    if addresses:
+        return Resolution(addresses, "ok", alias)
+    status = min((o.status for o in outcomes if o.status != "ok"), key=_RANK.__getitem__)
+    return Resolution(frozenset(), status, alias)
+
+
+def _absolute(name: str) -> dns.name.Name:
+    # Absolute, so the resolver's search list is never applied to an exchanger.
+    return dns.name.from_text(name.rstrip(".") + ".")
+
+
+class Resolver:
+    """Looks up a host's addresses; ``server`` (an IP address) overrides the system's."""
+
+    def __init__(self, server: str = "", port: int = 53, timeout: float = 3.0) -> None:
+        self.server = server
+        self.port = port
+        self.timeout = timeout
+        if server:
+            try:
+                ipaddress.ip_address(server)
+            except ValueError:
+                raise ConfigError(
+                    f"The resolver server '{server}' is not an IP address; set [resolver] "
+                    "server to the address of a DNS server, or leave it empty.",
+                    code="resolver_server",
+                ) from None
+
+    def _configure(self, resolver: dns.resolver.BaseResolver) -> None:
+        if self.server:
+            resolver.nameservers = [self.server]
+            resolver.port = self.port
+        resolver.timeout = self.timeout
+        resolver.lifetime = self.timeout
+        resolver.search = []
+
+    def _sync(self) -> dns.resolver.Resolver:
+        try:
+            resolver = dns.resolver.Resolver(configure=not self.server)
+        except dns.resolver.NoResolverConfiguration:
+            raise ConfigError(
+                "This system has no DNS resolver configured (/etc/resolv.conf); set "
+                "[resolver] server in mxroute.toml.",
+                code="resolver_missing",
+            ) from None
+        self._configure(resolver)
+        return resolver
+
+    def _async(self) -> dns.asyncresolver.Resolver:
+        try:
+            resolver = dns.asyncresolver.Resolver(configure=not self.server)
+        except dns.resolver.NoResolverConfiguration:
+            raise ConfigError(
+                "This system has no DNS resolver configured (/etc/resolv.conf); set "
+                "[resolver] server in mxroute.toml.",
+                code="resolver_missing",
+            ) from None
+        self._configure(resolver)
+        return resolver
+
+    def addresses(self, name: str) -> Resolution:
+        """The A and AAAA addresses of ``name`` (blocking)."""
+        qname = _absolute(name)
+        resolver = self._sync()
+        outcomes = []
+        for rdtype in _TYPES:
+            try:
+                answer = resolver.resolve(qname, rdtype, raise_on_no_answer=False)
+            except dns.exception.DNSException as exc:
+                outcomes.append(_from_error(exc, qname))
+            else:
+                outcomes.append(_from_answer(answer, qname))
+        return _combine(outcomes)
+
+    async def addresses_async(self, name: str) -> Resolution:
+        """The A and AAAA addresses of ``name``; run many of these with asyncio.gather."""
+        qname = _absolute(name)
+        resolver = self._async()
+
+        async def one(rdtype: dns.rdatatype.RdataType) -> _Outcome:
+            try:
+                answer = await resolver.resolve(qname, rdtype, raise_on_no_answer=False)
+            except dns.exception.DNSException as exc:
+                return _from_error(exc, qname)
+            return _from_answer(answer, qname)
+
+        return _combine(list(await asyncio.gather(*(one(t) for t in _TYPES))))

@@ -1,0 +1,257 @@
+"""The routing lists a mail server reads: ``localdomains``, ``secondarymx``, ``remotedomains``.
+
+This is cPanel's convention, which its Exim configuration reads with ``lsearch``: one
+domain per line in three files of one directory. Each file is regenerated from the
+effective mode of every hosted domain:
+
+=============  ============  ===========  =============
+mode           localdomains  secondarymx  remotedomains
+=============  ============  ===========  =============
+local          listed        -            -
+backup         -             listed       listed
+remote         -             -            listed
+=============  ============  ===========  =============
+
+Exim reads ``localdomains`` as its local domains and ``secondarymx`` as the domains it
+relays to (see :mod:`mxroute.mta.exim`); ``remotedomains`` is kept for cPanel's tools.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from mxroute.core.names import is_normalised_host
+from mxroute.core.routing import Mode
+from mxroute.errors import StepFailed
+from mxroute.hooks import run_hook
+
+log = logging.getLogger(__name__)
+
+LOCAL_DOMAINS = "localdomains"
+SECONDARY_MX = "secondarymx"
+REMOTE_DOMAINS = "remotedomains"
+FILES = (LOCAL_DOMAINS, SECONDARY_MX, REMOTE_DOMAINS)
+
+# Which files list a domain of each effective mode (cPanel's table).
+LISTED_IN: dict[Mode, tuple[str, ...]] = {
+    Mode.LOCAL: (LOCAL_DOMAINS,),
+    Mode.BACKUP: (SECONDARY_MX, REMOTE_DOMAINS),
+    Mode.REMOTE: (REMOTE_DOMAINS,),
+}
+
+FILE_MODE = 0o644  # the mail server runs as its own user and must read the lists
+LOCK_NAME = "routing-lists.lock"
+RELOAD_STEP = "lists_reload"
+
+# What a directory held: file name -> content, None when the file did not exist.
+_Contents = dict[str, bytes | None]
+
+
+def render(modes: Mapping[str, Mode]) -> dict[str, bytes]:
+    """The content of the three files for ``{domain: effective mode}``.
+
+    Raises ValueError for AUTO (the caller must detect first) and for a domain that
+    is not a normalised host name: a newline or space in it would add entries.
+    """
+    listed: dict[str, list[str]] = {name: [] for name in FILES}
+    for domain, mode in modes.items():
+        if mode not in LISTED_IN:
+            raise ValueError(f"{domain}: the routing lists take an effective mode, not {mode!r}")
+        if not is_normalised_host(domain):
+            raise ValueError(f"{domain!r} is not a normalised domain name")
+        for name in LISTED_IN[mode]:
+            listed[name].append(domain)
+    return {name: "".join(f"{d}\n" for d in sorted(ds)).encode() for name, ds in listed.items()}
+
+
+def parse(contents: Mapping[str, bytes]) -> dict[str, Mode]:
+    """The effective modes that the three files' contents say.
+
+    A domain in ``localdomains`` is local whatever else lists it (Exim tries local
+    domains first); else one in ``secondarymx`` is backup; else one in ``remotedomains``
+    is remote. Blank lines and ``#`` comments are skipped, as ``lsearch`` does.
+    """
+    sets = {name: _domains(contents.get(name, b"")) for name in FILES}
+    modes = dict.fromkeys(sets[REMOTE_DOMAINS], Mode.REMOTE)
+    modes.update(dict.fromkeys(sets[SECONDARY_MX], Mode.BACKUP))
+    modes.update(dict.fromkeys(sets[LOCAL_DOMAINS], Mode.LOCAL))
+    return dict(sorted(modes.items()))
+
+
+def _domains(data: bytes) -> list[str]:
+    lines = (line.strip().lower() for line in data.decode("utf-8", "replace").splitlines())
+    return [line.split()[0].rstrip(":") for line in lines if line and not line.startswith("#")]
+
+
+class RoutingLists:
+    """The three list files in ``directory``, rewritten under a lock in ``locks_dir``.
+
+    ``reload_command`` (optional) runs after a change, through
+    :func:`mxroute.hooks.run_hook` with ``{lists_dir}`` available as a placeholder.
+    """
+
+    def __init__(self, directory: Path, locks_dir: Path, reload_command: str = "") -> None:
+        self.directory = Path(directory)
+        self.locks_dir = Path(locks_dir)
+        self.reload_command = reload_command
+
+    def read(self) -> dict[str, Mode]:
+        """``{domain: effective mode}`` as the files say now (a missing file is empty)."""
+        with self._locked(shared=True):
+            current = self._read_all()
+        return parse({name: data or b"" for name, data in current.items()})
+
+    def write(self, modes: Mapping[str, Mode]) -> bool:
+        """Regenerate the files from ``modes`` (every hosted domain); True if any changed.
+
+        Changed files are replaced atomically, then the reload command runs. If a
+        replacement or the reload fails, every file is put back as it was (without a
+        second reload: the failed one did not take the new files) and
+        :class:`StepFailed` is raised. ValueError for AUTO or a malformed domain.
+        """
+        return self._apply(dict(render(modes)), undo_on_reload_failure=True)
+
+    def snapshot(self) -> dict[str, bytes]:
+        """The files' current contents, for :meth:`restore` (a missing file is left out)."""
+        with self._locked(shared=True):
+            current = self._read_all()
+        return {name: data for name, data in current.items() if data is not None}
+
+    def restore(self, snapshot: Mapping[str, bytes]) -> bool:
+        """Put the files back as ``snapshot`` had them; True if any changed.
+
+        Used to undo :meth:`write` when a later step of a change fails. The reload
+        command runs when something changed; if it fails, the restored files stay (they
+        are the state the rest of the system is being returned to) and StepFailed is raised.
+        """
+        unknown = set(snapshot) - set(FILES)
+        if unknown:
+            raise ValueError(f"not a routing list: {', '.join(sorted(unknown))}")
+        wanted: _Contents = {name: snapshot.get(name) for name in FILES}
+        return self._apply(wanted, undo_on_reload_failure=False)
+
+    # -- internals -----------------------------------------------------------------
+
+    def _apply(self, wanted: _Contents, *, undo_on_reload_failure: bool) -> bool:
+        with self._locked(shared=False):
+            before = self._read_all()
+            changed = [name for name in FILES if wanted[name] != before[name]]
+            if not changed:
+                log.debug("routing lists in %s unchanged", self.directory)
+                return False
+            try:
+                self._replace_all(changed, wanted)
+            except OSError as exc:
+                self._put_back(changed, before)
+                raise _failure("write", self.directory, exc) from exc
+            log.info("routing lists changed: %s", ", ".join(changed))
+            if self.reload_command:
+                try:
+                    run_hook(RELOAD_STEP, self.reload_command, lists_dir=str(self.directory))
+                except StepFailed:
+                    if undo_on_reload_failure:
+                        log.warning("reload failed; putting the previous routing lists back")
+                        self._put_back(changed, before)
+                    raise
+            return True
+
+    def _read_all(self) -> _Contents:
+        contents: _Contents = {}
+        for name in FILES:
+            try:
+                contents[name] = (self.directory / name).read_bytes()
+            except FileNotFoundError:
+                contents[name] = None
+            except OSError as exc:
+                raise _failure("read", self.directory, exc) from exc
+        return contents
+
+    def _replace_all(self, names: list[str], wanted: _Contents) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            data = wanted[name]
+            if data is None:
+                (self.directory / name).unlink(missing_ok=True)
+            else:
+                self._replace(name, data)
+        _fsync_dir(self.directory)
+
+    def _replace(self, name: str, data: bytes) -> None:
+        """Write a temp file beside the target, fsync it, rename it over the target.
+
+        A reader (the mail server) sees either the old or the new file, never a part.
+        """
+        target = self.directory / name
+        fd, temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.directory)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                # mkstemp makes 0600; keep the operator's mode and owner on an existing
+                # file (e.g. 0640 root:Debian-exim), else 0644 so the mail server can read.
+                _copy_mode_and_owner(target, handle.fileno())
+                os.fsync(handle.fileno())
+            os.replace(temp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
+
+    def _put_back(self, names: list[str], before: _Contents) -> None:
+        """Best effort: restore ``names`` as ``before`` had them (we are already failing)."""
+        try:
+            self._replace_all(names, before)
+        except OSError:
+            log.exception("could not put the previous routing lists back in %s", self.directory)
+
+    @contextlib.contextmanager
+    def _locked(self, *, shared: bool) -> Iterator[None]:
+        """An flock on one file in ``locks_dir``: processes (and threads) never interleave.
+
+        flock locks belong to the open file, so two threads of one process that each
+        open the lock file exclude each other too. Never nest: it would deadlock.
+        """
+        try:
+            self.locks_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.locks_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise _failure("lock", self.locks_dir, exc) from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
+
+
+def _failure(verb: str, directory: Path, exc: OSError) -> StepFailed:
+    return StepFailed(
+        "lists",
+        f"Could not {verb} the routing lists in {directory} ({exc.strerror or exc}), "
+        "so nothing was changed.",
+    )
+
+
+def _copy_mode_and_owner(target: Path, fd: int) -> None:
+    try:
+        st = target.stat()
+    except FileNotFoundError:
+        os.fchmod(fd, FILE_MODE)
+        return
+    os.fchmod(fd, st.st_mode & 0o7777)
+    with contextlib.suppress(PermissionError):  # only root may give a file away
+        os.fchown(fd, st.st_uid, st.st_gid)
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make the renames durable: a crash must not bring the old names back."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

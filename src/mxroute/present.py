@@ -1,0 +1,111 @@
+"""Plain data (JSON-ready dicts) for service results, shared by the CLI and the APIs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mxroute.core.records import MXSet
+from mxroute.core.routing import Detection
+from mxroute.service import ChangeResult, DomainState, DomainSummary, HistoryEntry
+
+
+def mx_data(mx: MXSet) -> list[dict[str, Any]]:
+    """The records sorted by priority, each with its preference group size."""
+    sizes = {p: len(rs) for p, rs in mx.groups()}
+    return [
+        {"priority": r.priority, "exchanger": r.exchanger, "shared_with": sizes[r.priority] - 1}
+        for r in mx
+    ]
+
+
+def detection_data(detection: Detection) -> dict[str, Any]:
+    """The delivery plan: preference groups, which entry is this server, what is unknown."""
+    return {
+        "mode": detection.mode.value,
+        "certain": detection.certain,
+        "implicit_mx": detection.implicit,
+        "accepts_no_mail": detection.accepts_no_mail,
+        "self_priority": detection.self_priority,
+        "unresolved": list(detection.unresolved),
+        "groups": [
+            {
+                "priority": priority,
+                "exchangers": [
+                    {
+                        "exchanger": e.record.exchanger,
+                        "addresses": sorted(str(a) for a in e.addresses),
+                        "is_self": e.is_self,
+                        "status": e.status,
+                    }
+                    for e in entries
+                ],
+            }
+            for priority, entries in detection.groups
+        ],
+    }
+
+
+def state_data(state: DomainState) -> dict[str, Any]:
+    """A domain's records, serial, modes and plain-words explanation."""
+    return {
+        "domain": state.domain,
+        "owner": state.owner,
+        "serial": state.snapshot.serial,
+        "mx": mx_data(state.snapshot.mx),
+        "mode": state.mode.value,
+        "effective_mode": state.effective.value,
+        "detected_mode": state.detection.mode.value,
+        "detection": detection_data(state.detection),
+        "explanation": list(state.explanation),
+        "warnings": list(state.warnings),
+    }
+
+
+def change_data(result: ChangeResult) -> dict[str, Any]:
+    """What a change did."""
+    return {
+        "domain": result.domain,
+        "action": result.action,
+        "summary": result.summary,
+        "changed": result.changed,
+        "mx_before": mx_data(result.mx_before),
+        "mx_after": mx_data(result.mx_after),
+        "serial_before": result.serial_before,
+        "serial_after": result.serial_after,
+        "mode": result.mode.value,
+        "effective_mode_before": result.effective_before.value,
+        "effective_mode": result.effective_after.value,
+        "detected_mode": result.detection.mode.value,
+        "explanation": list(result.explanation),
+        "warnings": list(result.warnings),
+    }
+
+
+def summary_data(summary: DomainSummary) -> dict[str, Any]:
+    """One row of the domain list."""
+    return {
+        "domain": summary.domain,
+        "owner": summary.owner,
+        "mode": summary.mode.value,
+        "effective_mode": summary.effective.value,
+        "detected_mode": summary.detected.value if summary.detected else None,
+        "detected_at": summary.detected_at.isoformat() if summary.detected_at else None,
+    }
+
+
+def history_data(entry: HistoryEntry) -> dict[str, Any]:
+    """One history row."""
+    return {
+        "at": entry.at.isoformat(),
+        "domain": entry.domain,
+        "actor": entry.actor,
+        "interface": entry.interface,
+        "action": entry.action,
+        "summary": entry.summary,
+        "mx_before": entry.mx_before,
+        "mx_after": entry.mx_after,
+        "mode_before": entry.mode_before,
+        "mode_after": entry.mode_after,
+        "serial_before": entry.serial_before,
+        "serial_after": entry.serial_after,
+    }

@@ -1,0 +1,146 @@
+"""Rich output for the CLI: tables and plain-words explanations of service results."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import Progress
+from rich.table import Table
+
+console = Console(highlight=False)
+T = TypeVar("T")
+
+_MODE_STYLE = {"local": "green", "backup": "yellow", "remote": "cyan", "auto": "magenta"}
+
+
+def _mode(value: str | None) -> str:
+    if not value:
+        return "-"
+    return f"[{_MODE_STYLE.get(value, 'white')}]{value}[/]"
+
+
+def _warnings(warnings: list[str]) -> None:
+    for warning in warnings:
+        console.print(f"[bold yellow]Warning:[/] {escape(warning)}")
+
+
+def mx_table(mx: list[dict[str, Any]], title: str = "MX records") -> Table:
+    """Records by priority; equal priorities marked as sharing mail at random."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("Priority", justify="right")
+    table.add_column("Exchanger")
+    table.add_column("Note")
+    for record in mx:
+        shared = record.get("shared_with", 0)
+        note = f"shares mail at random with {shared} other(s)" if shared else ""
+        if record["exchanger"] == ".":
+            note = "Null MX: the domain accepts no mail"
+        table.add_row(str(record["priority"]), record["exchanger"], note)
+    if not mx:
+        table.add_row("-", "(no MX records)", "senders use the domain's own address")
+    return table
+
+
+def domain_table(rows: list[dict[str, Any]]) -> None:
+    """The domain list."""
+    table = Table(title_justify="left")
+    for column in ("Domain", "Owner", "Mode (chosen)", "Effective", "Detected"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            row["domain"],
+            row["owner"] or "-",
+            _mode(row["mode"]),
+            _mode(row["effective_mode"]),
+            _mode(row["detected_mode"]),
+        )
+    if not rows:
+        console.print("No domains yet; add one with 'mxroute domain add DOMAIN'.")
+        return
+    console.print(table)
+
+
+def domain_state(data: dict[str, Any]) -> None:
+    """A domain's records, serial and routing."""
+    console.print(f"[bold]{data['domain']}[/]  serial {data['serial']}")
+    console.print(mx_table(data["mx"]))
+    routing(data, header=False)
+
+
+def routing(data: dict[str, Any], header: bool = True) -> None:
+    """Where the domain's mail goes, in plain words."""
+    if header:
+        console.print(f"[bold]{data['domain']}[/]")
+    console.print(
+        f"Routing: {_mode(data['effective_mode'])} (chosen: {data['mode']}, detected from MX: "
+        f"{data['detected_mode']})"
+    )
+    for line in data["explanation"]:
+        console.print(f"  {escape(line)}")
+    _warnings(data["warnings"])
+
+
+def change(data: dict[str, Any]) -> None:
+    """What a change did, in DNS and in routing."""
+    console.print(f"[bold green]{data['domain']}:[/] {escape(data['summary'])}")
+    if data["serial_before"] != data["serial_after"]:
+        console.print(f"Zone serial {data['serial_before']} -> {data['serial_after']}")
+    console.print(mx_table(data["mx_after"]))
+    for line in data["explanation"]:
+        console.print(f"  {escape(line)}")
+    _warnings(data["warnings"])
+
+
+def detections(rows: list[dict[str, Any]]) -> None:
+    """Results of detecting every domain."""
+    table = Table(title_justify="left")
+    for column in ("Domain", "Detected", "Effective", "Changed", "Warnings"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            row["domain"],
+            _mode(row["detected_mode"]),
+            _mode(row["effective_mode"]),
+            "yes" if row["effective_mode_before"] != row["effective_mode"] else "",
+            str(len(row["warnings"])) if row["warnings"] else "",
+        )
+    console.print(table)
+    for row in rows:
+        _warnings(row["warnings"])
+
+
+def history(rows: list[dict[str, Any]]) -> None:
+    """The change history."""
+    table = Table(title_justify="left")
+    for column in ("When (UTC)", "Domain", "Who", "Via", "What", "Serial"):
+        table.add_column(column)
+    for row in rows:
+        serial = (
+            f"{row['serial_before']} -> {row['serial_after']}"
+            if row["serial_before"] != row["serial_after"]
+            else str(row["serial_after"] or "")
+        )
+        table.add_row(
+            row["at"][:19].replace("T", " "),
+            row["domain"],
+            row["actor"],
+            row["interface"],
+            row["summary"],
+            serial,
+        )
+    if not rows:
+        console.print("No changes recorded yet.")
+        return
+    console.print(table)
+
+
+def with_progress(work: Callable[[Callable[[str], None]], T], total: int, quiet: bool) -> T:
+    """Run ``work(advance)`` under a progress bar (none when ``quiet``)."""
+    if quiet:
+        return work(lambda _name: None)
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("Detecting", total=total)
+        return work(lambda name: progress.update(task, advance=1, description=name))

@@ -1,0 +1,179 @@
+"""The Django project settings, computed from the mxroute data directory.
+
+Everything comes from :func:`mxroute.config.load` (``$MXROUTE_HOME``, its
+``mxroute.toml`` and ``MXROUTE_*`` variables); nothing secret is written here.
+
+- Database: the SQLite file ``mxroute.sqlite3`` in the data directory, or the
+  ``DATABASE_URL`` / ``[database] url`` (PostgreSQL) when one is set.
+- ``SECRET_KEY``: the file ``secret_key`` in the data directory, created (mode 0600)
+  the first time the settings are loaded.
+- ``MXROUTE_DEBUG=1`` turns debugging on; ``MXROUTE_WEB_ALLOWED_HOSTS`` (comma-separated)
+  adds host names the web interface answers to.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from mxroute import config
+
+SECRET_KEY_FILE = "secret_key"
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def _read_or_create_secret_key(home: Path) -> str:
+    """The key in ``home/secret_key``; created atomically (mode 0600) when absent."""
+    path = home / SECRET_KEY_FILE
+    if not path.exists():
+        home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=home, prefix=".secret_key.")  # mode 0600
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as out:
+                out.write(secrets.token_urlsafe(50) + "\n")
+                out.flush()
+                os.fsync(out.fileno())
+            # link() fails if another process created the key meanwhile: theirs wins.
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+    try:
+        key = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ImproperlyConfigured(f"Cannot read the secret key {path}: {exc}") from None
+    if len(key) < 32:
+        raise ImproperlyConfigured(
+            f"The secret key in {path} is too short; remove the file to have a new one made."
+        )
+    return key
+
+
+def _database(settings: config.Settings) -> dict[str, Any]:
+    """The ``default`` database: PostgreSQL from the URL, else the SQLite file."""
+    if settings.database_url:
+        db: dict[str, Any] = dict(dj_database_url.parse(settings.database_url))
+    else:
+        db = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(settings.database_path)}
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        # Writers queue for up to the busy timeout, and take the write lock when the
+        # transaction starts, so that a read-then-write transaction never fails on
+        # lock upgrade ("database is locked") while another process writes.
+        # WAL lets readers (the web pages) go on while a writer commits.
+        db["OPTIONS"] = {
+            "timeout": SQLITE_BUSY_TIMEOUT_SECONDS,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL;",
+            **db.get("OPTIONS", {}),
+        }
+    return db
+
+
+def _env_list(name: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
+MXROUTE = config.load()
+MXROUTE_HOME = MXROUTE.home
+
+DEBUG = os.environ.get("MXROUTE_DEBUG", "").strip().lower() in _TRUE
+SECRET_KEY = _read_or_create_secret_key(MXROUTE_HOME)
+ALLOWED_HOSTS = list(
+    dict.fromkeys(
+        [
+            "localhost",
+            "127.0.0.1",
+            "[::1]",
+            *MXROUTE.server_names,
+            *_env_list("MXROUTE_WEB_ALLOWED_HOSTS"),
+        ]
+    )
+)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "mxroute.store",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "mxroute.urls"
+ASGI_APPLICATION = "mxroute.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": _database(MXROUTE)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = MXROUTE_HOME / "static"
+
+# Quiet: warnings and errors on stderr; mxroute's own loggers follow the same level.
+LOGGING: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["stderr"], "level": "WARNING"},
+    "loggers": {
+        "django": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
+        "django.db.backends": {"level": "WARNING"},
+    },
+}

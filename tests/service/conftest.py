@@ -1,0 +1,40 @@
+"""A Service over a temporary data directory and pytest-django's test database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mxroute.config import Settings
+from mxroute.core.records import MXRecord
+from mxroute.service import Actor, Service
+
+ZONE = "example.test"
+ACTOR = Actor("tester", "cli")
+
+
+def make_settings(home: Path, **overrides: object) -> Settings:
+    """Settings for a throwaway data directory; this server is mx.self.test / 192.0.2.1."""
+    for name in ("zones", "lists", "locks"):
+        (home / name).mkdir(parents=True, exist_ok=True)
+    values: dict[str, object] = {
+        "zones_dir": home / "zones",
+        "lists_dir": home / "lists",
+        "server_names": ("mx.self.test",),
+        "server_addresses": ("192.0.2.1",),
+        # Nothing listens here: an exchanger outside the managed zones fails fast.
+        "resolver_server": "127.0.0.1",
+        "resolver_port": 9,
+        "resolver_timeout": 0.5,
+    }
+    values.update(overrides)
+    return Settings(home=home, **values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def service(tmp_path: Path, db: None) -> Service:
+    """A service with one managed domain, example.test (MX 10 mx.self.test)."""
+    service = Service(make_settings(tmp_path))
+    service.add_domain(ZONE, actor=ACTOR, mx=[MXRecord(10, "mx.self.test")])
+    return service
