@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 ## run: create the demo data directory (if absent) and show its domains
 run: $(STAMP)
 	@test -f "$(MXROUTE_HOME)/mxroute.toml" || $(BIN)/mxroute init --demo
-	$(BIN)/mxroute domain list
+	$(BIN)/mxroute domain list --mx
 
 ## system-deps: the real servers the tests drive (BIND, Exim, PostgreSQL)
 system-deps:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
 
 
 def block_after(doc: str, marker: str) -> str:
     """The fenced code block that follows ``<!-- marker -->`` in ``docs/doc``, dedented.
+
+    ``doc`` is relative to docs/ (``"../README.md"`` for the README).
 
     Raises AssertionError (a test failure that says what is missing) when absent.
     """

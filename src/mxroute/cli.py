@@ -135,12 +135,13 @@ def domain_add(name: str, owner: str | None, mode: str, mx: tuple[str, ...]) -> 
 
 @domain.command("list")
 @click.option("--search", default="", help="Show only domains whose name contains this text.")
+@click.option("--mx", "with_mx", is_flag=True, help="Also show each domain's MX records.")
 @json_option
-def domain_list(search: str, as_json: bool) -> None:
+def domain_list(search: str, with_mx: bool, as_json: bool) -> None:
     """List managed domains with their routing modes."""
     from mxroute.present import summary_data
 
-    rows = [summary_data(s) for s in _service().list_domains(search)]
+    rows = [summary_data(s) for s in _service().list_domains(search, with_mx=with_mx)]
     if as_json:
         _emit_json(rows)
         return

@@ -20,16 +20,18 @@ TIMEOUT_SECONDS = 60
 
 def run_hook(step: str, template: str, cwd: Path | None = None, **values: str) -> str:
     """Run ``template`` with ``values`` filled in; StepFailed with its output if it fails."""
+    label = step.replace("_", " ")
     try:
         argv = [word.format(**values) for word in shlex.split(template)]
     except (KeyError, IndexError, ValueError) as exc:
+        placeholders = ", ".join("{" + k + "}" for k in values)
         raise ConfigError(
-            f"The {step} command '{template}' is not a valid template ({exc!r}); use only "
-            f"{', '.join('{' + k + '}' for k in values)} as placeholders and double other braces."
+            f"The {label} command '{template}' is not a valid template ({exc!r}); use only "
+            f"{placeholders} as placeholders and double any other braces."
         ) from None
     if not argv:
-        raise ConfigError(f"The {step} command is empty after splitting '{template}'.")
-    log.info("running %s command: %s", step, shlex.join(argv))
+        raise ConfigError(f"The {label} command '{template}' is empty.")
+    log.info("running %s command: %s", label, shlex.join(argv))
     try:
         done = subprocess.run(
             argv,
@@ -41,14 +43,16 @@ def run_hook(step: str, template: str, cwd: Path | None = None, **values: str) -
         )
     except FileNotFoundError:
         raise StepFailed(
-            step, f"The {step} command '{argv[0]}' was not found; check the configuration."
+            step, f"The {label} command '{argv[0]}' was not found; check the configuration."
         ) from None
     except subprocess.TimeoutExpired:
         raise StepFailed(
-            step, f"The {step} command '{shlex.join(argv)}' did not finish in {TIMEOUT_SECONDS} s."
+            step, f"The {label} command '{shlex.join(argv)}' did not finish in {TIMEOUT_SECONDS} s."
         ) from None
     output = (done.stdout + done.stderr).strip()
     if done.returncode != 0:
         detail = " ".join(output.split()) or f"exit status {done.returncode}"
-        raise StepFailed(step, f"The {step} command failed, so nothing was changed: {detail}")
+        raise StepFailed(
+            step, f"The {label} command failed, so nothing was changed ({detail.rstrip('.')})."
+        )
     return output

@@ -90,6 +90,7 @@ def summary_data(summary: DomainSummary) -> dict[str, Any]:
         "effective_mode": summary.effective.value,
         "detected_mode": summary.detected.value if summary.detected else None,
         "detected_at": summary.detected_at.isoformat() if summary.detected_at else None,
+        **({"mx": mx_data(summary.mx)} if summary.mx is not None else {}),
     }
 
 

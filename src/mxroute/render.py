@@ -47,16 +47,27 @@ def mx_table(mx: list[dict[str, Any]], title: str = "MX records") -> Table:
 def domain_table(rows: list[dict[str, Any]]) -> None:
     """The domain list."""
     table = Table(title_justify="left")
+    with_mx = any("mx" in row for row in rows)
     for column in ("Domain", "Owner", "Mode (chosen)", "Effective", "Detected"):
         table.add_column(column)
+    if with_mx:
+        table.add_column("MX records (priority exchanger)")
     for row in rows:
-        table.add_row(
+        cells = [
             row["domain"],
             row["owner"] or "-",
             _mode(row["mode"]),
             _mode(row["effective_mode"]),
             _mode(row["detected_mode"]),
-        )
+        ]
+        if with_mx:
+            records = row.get("mx")
+            cells.append(
+                "(zone unreadable)"
+                if records is None
+                else "\n".join(f"{r['priority']} {r['exchanger']}" for r in records) or "(none)"
+            )
+        table.add_row(*cells)
     if not rows:
         console.print("No domains yet; add one with 'mxroute domain add DOMAIN'.")
         return

@@ -102,6 +102,7 @@ class DomainSummary:
     effective: Mode
     detected: Mode | None
     detected_at: datetime | None
+    mx: MXSet | None = None
 
 
 @dataclass(frozen=True)
@@ -158,14 +159,22 @@ class Service:
 
     # ----- reads -------------------------------------------------------------------
 
-    def list_domains(self, search: str = "") -> list[DomainSummary]:
-        """Every managed domain with its chosen and effective mode (store only)."""
+    def list_domains(self, search: str = "", *, with_mx: bool = False) -> list[DomainSummary]:
+        """Every managed domain with its chosen and effective mode; its MX set if asked."""
         from mxroute.store.models import Domain
 
         rows = Domain.objects.select_related("owner").order_by("name")
         if search:
             rows = rows.filter(name__icontains=search.strip().lower())
-        return [_summary(row) for row in rows]
+        return [_summary(row, self._mx_or_none(row.name) if with_mx else None) for row in rows]
+
+    def _mx_or_none(self, zone: str) -> MXSet | None:
+        """The zone's MX set, or None when its file cannot be read (the list still shows)."""
+        try:
+            return self.backend.read(zone).mx
+        except MxrouteError as exc:
+            log.warning("cannot read the zone of %s: %s", zone, exc)
+            return None
 
     def show(self, domain: str) -> DomainState:
         """Read the zone and detect afresh, without recording anything."""
@@ -493,9 +502,6 @@ class Service:
                 chosen = new_mode or mode_before
                 effective_after = effective_mode(chosen, detection)
                 warnings = self._warnings(chosen, detection)
-                if mx_changed:
-                    written = self.backend.write(zone, new_mx, expected=snap)
-                after = written or snap
                 row.mode = chosen.value
                 row.detected_mode = detection.mode.value
                 row.detection_certain = detection.certain
@@ -506,6 +512,12 @@ class Service:
                     or chosen is not mode_before
                     or (effective_after is not effective_before)
                 )
+                self.write_lists()
+                # The zone goes last: its check and reload are what fail most often, and
+                # failing there leaves the file untouched, so only the lists need undoing.
+                if mx_changed:
+                    written = self.backend.write(zone, new_mx, expected=snap)
+                after = written or snap
                 if changed or action != "detect":
                     Change.objects.create(
                         domain=row,
@@ -525,7 +537,6 @@ class Service:
                         serial_after=after.serial,
                         warnings=list(warnings),
                     )
-                self.write_lists()
         except Exception as exc:
             self._undo(zone, snap, written, lists_before, exc)
             if isinstance(exc, MxrouteError):
@@ -669,7 +680,7 @@ def _mode_or_none(value: str | None) -> Mode | None:
     return Mode(value) if value else None
 
 
-def _summary(row: Domain) -> DomainSummary:
+def _summary(row: Domain, mx: MXSet | None) -> DomainSummary:
     return DomainSummary(
         row.name,
         row.owner.get_username() if row.owner else None,
@@ -677,6 +688,7 @@ def _summary(row: Domain) -> DomainSummary:
         row.effective_mode,
         _mode_or_none(row.detected_mode),
         row.detected_at,
+        mx,
     )
 
 

@@ -149,7 +149,7 @@ def test_a_failed_reload_restores_the_file_named_still_serves(
     text = (named.zones_dir / "plain.test.zone").read_bytes()
     with pytest.raises(StepFailed) as caught:
         backend.write("plain.test", NEW, backend.read("plain.test"))
-    assert caught.value.step == "reload"
+    assert caught.value.step == "zone_reload"
     assert (named.zones_dir / "plain.test.zone").read_bytes() == text
     named.rndc("reload", "plain.test")
     assert served_mx(named, "plain.test") == before

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,3 +39,16 @@ def service(tmp_path: Path, db: None) -> Service:
     service = Service(make_settings(tmp_path))
     service.add_domain(ZONE, actor=ACTOR, mx=[MXRecord(10, "mx.self.test")])
     return service
+
+
+def state_of(service: Service) -> tuple[dict[str, bytes], list[Any], int]:
+    """Every file of the data directory (locks aside), every domain row, the history size."""
+    from mxroute.store.models import Change, Domain
+
+    files = {
+        str(p): p.read_bytes()
+        for p in sorted(Path(service.settings.home).rglob("*"))
+        if p.is_file() and "locks" not in p.parts
+    }
+    rows = list(Domain.objects.order_by("name").values())
+    return files, rows, Change.objects.count()

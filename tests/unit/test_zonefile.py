@@ -459,7 +459,7 @@ def test_a_failed_check_leaves_the_file_byte_identical(zones: Path) -> None:
     zf = backend(zones, check_command="sh -c 'echo zone is broken >&2; exit 1'")
     with pytest.raises(StepFailed, match="zone is broken") as caught:
         zf.write("plain.test", NEW, zf.read("plain.test"))
-    assert caught.value.step == "check"
+    assert caught.value.step == "zone_check"
     assert path.read_bytes() == before
     assert not [p for p in zones.iterdir() if p.name.endswith(".tmp")]
 
@@ -477,7 +477,7 @@ def test_a_failed_reload_puts_the_previous_file_back(zones: Path) -> None:
     zf = backend(zones, reload_command="sh -c 'echo rndc: connection refused >&2; exit 1'")
     with pytest.raises(StepFailed, match="connection refused") as caught:
         zf.write("plain.test", NEW, zf.read("plain.test"))
-    assert caught.value.step == "reload"
+    assert caught.value.step == "zone_reload"
     assert path.read_bytes() == before
     assert path.stat().st_mode & 0o7777 == 0o640
     assert not [p for p in zones.iterdir() if p.name.endswith(".tmp")]

@@ -467,7 +467,9 @@ class ZoneFileBackend:
 
     def _check(self, zone: str, file: Path) -> None:
         if self.check_command:
-            run_hook("check", self.check_command, cwd=self.zones_dir, zone=zone, file=str(file))
+            run_hook(
+                "zone_check", self.check_command, cwd=self.zones_dir, zone=zone, file=str(file)
+            )
 
     @staticmethod
     def _temp_file(target: Path, data: bytes, mode: int, owner: tuple[int, int] | None) -> Path:
@@ -505,7 +507,9 @@ class ZoneFileBackend:
         if not self.reload_command:
             return
         try:
-            run_hook("reload", self.reload_command, cwd=self.zones_dir, zone=zone, file=str(path))
+            run_hook(
+                "zone_reload", self.reload_command, cwd=self.zones_dir, zone=zone, file=str(path)
+            )
         except StepFailed:
             log.warning("reload of %s failed; putting the previous zone file back", zone)
             back = self._temp_file(path, previous, mode, owner)

@@ -1,0 +1,55 @@
+"""The README's tour works exactly as written, on a fresh data directory."""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import tempfile
+from pathlib import Path
+
+from tests.docblocks import block_after
+from tests.integration.cli import Mxroute
+
+
+def _commands(marker: str) -> list[list[str]]:
+    lines = block_after("../README.md", marker).splitlines()
+    return [shlex.split(line.removeprefix("$ "), comments=True) for line in lines if line.strip()]
+
+
+def test_every_tour_command_runs_as_written() -> None:
+    home = Path(tempfile.mkdtemp(prefix="mxroute-tour-"))
+    try:
+        mxroute = Mxroute(home / "demo-data", {})
+        for argv in _commands("tour"):
+            assert argv[0] == "mxroute"
+            done = mxroute.run(*argv[1:])
+            assert done.returncode == 0, f"{shlex.join(argv)}: {done.stderr}"
+            assert "Traceback" not in done.stderr
+        # What the tour promises: the demo covers every mode, and the edits left no trace.
+        listed = {d["domain"]: d["effective_mode"] for d in mxroute.json("domain", "list")}
+        assert listed["shop.example"] == "local"
+        assert listed["partner.example"] == "backup"
+        assert listed["elsewhere.example"] == "remote"
+        assert listed["nomail.example"] == "remote"
+        shop = mxroute.json("mx", "list", "shop.example")
+        assert [(r["priority"], r["exchanger"]) for r in shop["mx"]] == [(10, "mail.shop.example")]
+        history = mxroute.json("history", "shop.example")
+        assert [h["action"] for h in history][:3] == ["delete_mx", "change_mx", "add_mx"]
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def test_the_refusal_shown_is_what_mxroute_prints() -> None:
+    home = Path(tempfile.mkdtemp(prefix="mxroute-tour-"))
+    try:
+        mxroute = Mxroute(home, {})
+        mxroute.ok("init", "--demo")
+        block = block_after("../README.md", "refusal").splitlines()
+        argv = shlex.split(block[0].removeprefix("$ "))
+        before = (home / "zones" / "shop.example.zone").read_bytes()
+        done = mxroute.run(*argv[1:])
+        assert done.returncode == 1
+        assert done.stderr.strip() == block[1]
+        assert (home / "zones" / "shop.example.zone").read_bytes() == before
+    finally:
+        shutil.rmtree(home, ignore_errors=True)

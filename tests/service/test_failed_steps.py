@@ -1,0 +1,82 @@
+"""A change whose step fails leaves the zone, the lists and the store as they were."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mxroute.errors import StepFailed
+from mxroute.service import Service
+from mxroute.store.models import Change
+from tests.service.conftest import ACTOR, ZONE, make_settings, state_of
+
+FAIL = "sh -c 'echo {why} >&2; exit 1'"
+
+
+def _service(home: Path, **overrides: object) -> Service:
+    """A second Service on the same data directory, with other commands configured."""
+    return Service(make_settings(home, **overrides))
+
+
+def test_a_failing_zone_check_changes_nothing(service: Service) -> None:
+    before = state_of(service)
+    broken = _service(service.settings.home, zone_check_command=FAIL.format(why="bad-zone"))
+    with pytest.raises(StepFailed, match="bad-zone") as failed:
+        broken.add_mx(ZONE, 20, "mx2.example.test", actor=ACTOR)
+    assert failed.value.step == "zone_check"
+    assert "zone check command failed" in failed.value.message
+    assert state_of(service) == before
+
+
+def test_a_failing_zone_reload_puts_everything_back(service: Service) -> None:
+    before = state_of(service)
+    broken = _service(service.settings.home, zone_reload_command=FAIL.format(why="rndc-down"))
+    with pytest.raises(StepFailed, match="rndc-down") as failed:
+        broken.delete_mx(ZONE, 10, "mx.self.test", actor=ACTOR)
+    assert failed.value.step == "zone_reload"
+    assert state_of(service) == before
+
+
+def test_a_failing_lists_reload_changes_nothing(service: Service) -> None:
+    before = state_of(service)
+    broken = _service(service.settings.home, lists_reload_command=FAIL.format(why="exim-down"))
+    # ns1.example.test has an address in the zone, not this server's: the domain turns
+    # remote, so the lists must change.
+    with pytest.raises(StepFailed, match="exim-down") as failed:
+        broken.change_mx(ZONE, "mx.self.test", 10, 10, "ns1.example.test", actor=ACTOR)
+    assert failed.value.code == "lists_reload_failed"
+    assert state_of(service) == before
+
+
+def test_a_failing_lists_reload_keeps_the_chosen_mode(service: Service) -> None:
+    before = state_of(service)
+    broken = _service(service.settings.home, lists_reload_command=FAIL.format(why="exim-down"))
+    with pytest.raises(StepFailed):
+        broken.set_mode(ZONE, "remote", actor=ACTOR)
+    assert state_of(service) == before
+
+
+def test_a_store_failure_after_the_zone_write_restores_the_records(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mx_before = service.show(ZONE).snapshot
+    lists_before = {p.name: p.read_bytes() for p in service.settings.lists_dir.iterdir()}
+    rows_before = Change.objects.count()
+
+    def broken_insert(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    # The history insert is the only step after the zone write: make it fail.
+    monkeypatch.setattr(Change.objects, "create", broken_insert)
+    with pytest.raises(StepFailed, match="disk full") as failed:
+        service.change_mx(ZONE, "mx.self.test", 10, 10, "mx.elsewhere.test", actor=ACTOR)
+    monkeypatch.undo()
+    assert failed.value.step == "store"
+
+    after = service.show(ZONE).snapshot
+    assert after.mx == mx_before.mx
+    # The restore is a new zone version: secondaries that saw the change see it undone.
+    assert after.serial != mx_before.serial
+    assert {p.name: p.read_bytes() for p in service.settings.lists_dir.iterdir()} == lists_before
+    assert Change.objects.count() == rows_before
