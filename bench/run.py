@@ -57,7 +57,7 @@ QUICK = os.environ.get("BENCH_QUICK") == "1"
 RECORDS = int(os.environ.get("BENCH_RECORDS", "100000"))
 STARTUP_RUNS = 10 if QUICK else 30
 STARTUP_WARMUP = 3
-BACKEND_RUNS = 3 if QUICK else 7
+BACKEND_RUNS = 3 if QUICK else 5
 DNSPYTHON_RUNS = 1 if QUICK else 3
 CLI_RUNS = 1 if QUICK else 3
 STARTUP_TARGET_S = 0.15
@@ -108,7 +108,7 @@ the script keeps it.
   snapshot just read, with the file copied back to the original before every run
   (untimed), so each run is the same change (`write()` includes the lock, its own
   rescan, fsync of the temp file and of the directory, and the rename); `lookup()` of
-  an A host and of a CNAME near the end of the file. 7 runs each, median. A fixed
+  an A host and of a CNAME near the end of the file. 5 runs each, median. A fixed
   "today" makes the new serial the same on every run.
 * **Baseline.** What a naive tool does for the same change with dnspython:
   `dns.zone.from_file()`, add the MX rdata, bump the SOA serial, `zone.to_file()` to a
@@ -225,7 +225,16 @@ def machine() -> dict[str, str]:
         "dnspython": dns.version.version,
         "temp dir": f"{tempfile.gettempdir()} ({filesystem(Path(tempfile.gettempdir()))})",
         "mxroute source": source_state(),
+        "load average at start": load_average(),
     }
+
+
+def load_average() -> str:
+    """1-minute load average: above nproc, other work was competing for the CPUs."""
+    try:
+        return f"{os.getloadavg()[0]:.1f}"
+    except OSError:
+        return "unknown"
 
 
 def source_state() -> str:
@@ -591,7 +600,7 @@ def profile_rows(profiler: cProfile.Profile, limit: int) -> list[tuple[str, int,
 
 def describe(filename: str, line: int, func: str) -> str:
     if filename == "~":
-        return func
+        return re.sub(r" at 0x[0-9a-f]+", "", func)
     path = Path(filename)
     for anchor in ("mxroute", "dns", "django", "click"):
         if anchor in path.parts:
@@ -879,8 +888,9 @@ def report(
         ),
         row(floor, "the interpreter alone: the floor"),
         "",
-        "Largest top-level imports of `mxroute --version` (`python -X importtime`, one run, "
-        "cumulative):",
+        "Costliest imports of `mxroute --version` (`python -X importtime`, one run, "
+        "cumulative; an indented module is imported by a top-level one and counted in its "
+        "time):",
         "",
         "| module | import time |",
         "|---|---:|",
@@ -962,6 +972,9 @@ def report(
         "Where `write()` spends its time (cProfile, one call, top by own time):",
         "",
         *profile_table(be.profile_write),
+        "",
+        "`contextlib.py __exit__` is where `_gc_paused` turns the collector back on: its "
+        "own time is the deferred collection described above.",
         "",
         "Where `lookup()` spends its time:",
         "",
@@ -1057,6 +1070,7 @@ def main() -> int:
         backend = bench_backend(work, zone)
         cli = bench_cli(work, zone)
         elapsed = time.perf_counter() - clock
+        info["load average at end"] = load_average()
         figures = report(started, elapsed, info, hyperfine, startup, imports, zone, backend, cli)
     write_results(figures)
     progress(f"done in {time.perf_counter() - clock:.0f} s; wrote {RESULTS.relative_to(ROOT)}")

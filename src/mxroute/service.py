@@ -614,15 +614,18 @@ class Service:
         """Addresses for each name: from the managed zone holding it, else from DNS."""
         found: dict[str, Resolution] = {}
         outside: list[str] = []
+        by_zone: dict[str, list[str]] = {}
         for name in sorted(set(names)):
             if name in self.identity.names:
                 found[name] = Resolution(status="ok")
                 continue
             holder = max((z for z in zones if is_subdomain(name, z)), key=len, default=None)
             if holder is not None and self.backend.exists(holder):
-                found[name] = self.backend.lookup(holder, name)
+                by_zone.setdefault(holder, []).append(name)
             else:
                 outside.append(name)
+        for holder, inside in by_zone.items():
+            found.update(self.backend.lookup_many(holder, inside))
         if len(outside) == 1:
             found[outside[0]] = self.resolver.addresses(outside[0])
         elif outside:

@@ -9,6 +9,7 @@ nothing. A failed check or reload leaves the zone as it was and raises
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -44,6 +45,6 @@ class Backend(Protocol):
         """Create a minimal valid zone (SOA, NS, the MX set); refuses an existing zone."""
         ...
 
-    def lookup(self, zone: str, name: str) -> Resolution:
-        """The addresses of ``name`` as this zone (which contains it) publishes them."""
+    def lookup_many(self, zone: str, names: Iterable[str]) -> dict[str, Resolution]:
+        """The addresses of each name as this zone (which contains them all) publishes them."""
         ...

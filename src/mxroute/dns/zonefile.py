@@ -28,7 +28,7 @@ import ipaddress
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -436,18 +436,23 @@ class ZoneFileBackend:
         return Snapshot(zone, serial, mx)
 
     def lookup(self, zone: str, name: str) -> Resolution:
-        """The A/AAAA addresses of ``name`` as the zone file publishes them.
+        """The A/AAAA addresses of ``name`` as the zone file publishes them (see lookup_many)."""
+        return self.lookup_many(zone, [name])[name]
+
+    def lookup_many(self, zone: str, names: Iterable[str]) -> dict[str, Resolution]:
+        """The A/AAAA addresses of each of ``names``, from one pass over the zone file.
 
         A CNAME sets ``alias_of`` (its first target) and is followed inside the zone; an
         alias leaving the zone gives status ``nodata`` (resolve ``alias_of`` elsewhere).
         Wildcards and empty non-terminals count; names made by $GENERATE are not seen.
         """
         zone = parse_domain(zone)
-        wanted = name.lower().rstrip(".")
-        if not is_subdomain(wanted, zone):
-            raise InvalidInput(
-                f"The name {name} is not in the zone {zone}.", code="not_in_zone", field="name"
-            )
+        wanted = {name: name.lower().rstrip(".") for name in names}
+        for name, plain in wanted.items():
+            if not is_subdomain(plain, zone):
+                raise InvalidInput(
+                    f"The name {name} is not in the zone {zone}.", code="not_in_zone", field="name"
+                )
         state = _Zone(zone, zone + ".", self.path(zone), b"", [])
         raw = self._read_bytes(state.path, zone)
         lines = split_lines(raw.decode(_ENCODING, _ERRORS))
@@ -461,7 +466,7 @@ class ZoneFileBackend:
 
         with self._gc_paused():
             self._walk(state.path, lines, state.apex, None, 0, visit)
-        return _resolve(state, by_owner, wanted + ".")
+        return {name: _resolve(state, by_owner, plain + ".") for name, plain in wanted.items()}
 
     # -- replacing the file ----------------------------------------------------------
 
