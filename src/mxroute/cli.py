@@ -73,19 +73,10 @@ def cli(home: str | None) -> None:
 @click.option("--demo", is_flag=True, help="Also add example domains in each routing mode.")
 def init(demo: bool) -> None:
     """Create the data directory: mxroute.toml, database, zones/ and routing lists."""
-    from mxroute import demo as demo_data
-    from mxroute import djangoapp
-    from mxroute.config import load
+    from mxroute.datadir import initialise
 
-    settings = demo_data.create_home(load(), demo=demo)
-    djangoapp.setup(settings.home)
-    djangoapp.migrate()
-    from mxroute.service import Service
-
-    service = Service(load(settings.home))
-    added = demo_data.add_demo_domains(service, _actor()) if demo else []
-    service.write_lists()
-    click.echo(f"mxroute data directory ready at {settings.home}")
+    home, added = initialise(demo=demo, actor=_actor())
+    click.echo(f"mxroute data directory ready at {home}")
     for name in added:
         click.echo(f"  added demo domain {name}")
 
@@ -182,15 +173,22 @@ serial_option = click.option(
 @json_option
 def mx_list(domain_name: str, as_json: bool) -> None:
     """Show DOMAIN's MX records, serial and routing."""
+    _show(domain_name, as_json, records=True)
+
+
+def _show(domain_name: str, as_json: bool, *, records: bool) -> None:
     from mxroute.present import state_data
 
-    data = state_data(_service().list_mxs(domain_name))
+    data = state_data(_service().show(domain_name))
     if as_json:
         _emit_json(data)
         return
     from mxroute import render
 
-    render.domain_state(data)
+    if records:
+        render.domain_state(data)
+    else:
+        render.routing(data)
 
 
 @mx.command("add")
@@ -272,15 +270,7 @@ def routing() -> None:
 @json_option
 def routing_show(domain_name: str, as_json: bool) -> None:
     """Show where DOMAIN's mail goes, in plain words."""
-    from mxroute.present import state_data
-
-    data = state_data(_service().show(domain_name))
-    if as_json:
-        _emit_json(data)
-        return
-    from mxroute import render
-
-    render.routing(data)
+    _show(domain_name, as_json, records=False)
 
 
 @routing.command("set")
@@ -307,16 +297,20 @@ def detect(domain_name: str | None, all_domains: bool, as_json: bool) -> None:
     from mxroute import render
     from mxroute.present import change_data
 
-    results = render.with_progress(
+    results, failures = render.with_progress(
         lambda advance: service.detect_all(actor=_actor(), progress=advance),
         total=len(service.list_domains()),
         quiet=as_json,
     )
     rows = [change_data(r) for r in results]
     if as_json:
-        _emit_json(rows)
+        _emit_json({"detected": rows, "failed": failures})
     else:
         render.detections(rows)
+    for name, reason in failures.items():
+        click.echo(f"mxroute: {name}: {reason}", err=True)
+    if failures:
+        click.get_current_context().exit(EXIT_REFUSED)
 
 
 @cli.command()
@@ -367,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code (see the module docstring)."""
     run: Callable[..., Any] = cli.main
     try:
-        run(args=argv, prog_name="mxroute", standalone_mode=False)
+        code = run(args=argv, prog_name="mxroute", standalone_mode=False)
     except MxrouteError as exc:
         return _fail(exc.message, EXIT_REFUSED)
     except click.exceptions.Abort:
@@ -388,4 +382,5 @@ def main(argv: list[str] | None = None) -> int:
             "for the details and report it.",
             EXIT_INTERNAL,
         )
-    return 0
+    # Without standalone mode, click returns the code a command passed to ctx.exit().
+    return code if isinstance(code, int) else 0

@@ -1,4 +1,4 @@
-"""Creating a data directory, and the demo domains ``mxroute init --demo`` adds.
+"""The demo domains ``mxroute init --demo`` adds, one in each routing mode.
 
 The demo server is ``mail.mxroute-demo.example`` at 192.0.2.1; every demo exchanger
 lives in a demo zone (RFC 2606 ``.example`` names, RFC 5737 addresses), so detection
@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from mxroute.config import Settings, load
 from mxroute.core.routing import Mode
 from mxroute.dns.zonefile import ZoneFileBackend
 from mxroute.service import Actor, Service
@@ -19,34 +18,6 @@ log = logging.getLogger(__name__)
 
 DEMO_SERVER = "mail.mxroute-demo.example"
 DEMO_ADDRESS = "192.0.2.1"
-
-CONFIG_TEMPLATE = """\
-# mxroute settings for this data directory. Every key also has an environment
-# variable: [dns] check_command is MXROUTE_DNS_CHECK_COMMAND, and so on.
-
-[dns]
-zones_dir = "zones"              # one BIND master file per zone
-zone_file = "{{zone}}.zone"        # file name; cPanel hosts use "{{zone}}.db"
-# check_command = "named-checkzone -q -i local {{zone}} {{file}}"   # runs on the candidate file
-# reload_command = "rndc reload {{zone}}"              # runs after the file is replaced
-# nameserver = "ns1.example.net"                     # NS of zones that mxroute creates
-
-[mta]
-lists_dir = "lists"              # localdomains, secondarymx, remotedomains
-# reload_command = ""
-
-[server]
-# The names and addresses of this mail server; default: the machine's own.
-{server}
-[resolver]
-# Where exchangers outside the managed zones are looked up; default: the system's.
-# server = "127.0.0.1"
-# port = 53
-# timeout = 3
-
-# [database]
-# url = "postgresql://mxroute@db.example.net/mxroute"   # default: SQLite in this directory
-"""
 
 
 @dataclass(frozen=True)
@@ -137,22 +108,6 @@ DEMO_DOMAINS = (
         ),
     ),
 )
-
-
-def create_home(settings: Settings, *, demo: bool) -> Settings:
-    """Create the data directory and its mxroute.toml (kept when it exists)."""
-    home = settings.home
-    for path in (home, settings.zones_dir, settings.lists_dir, settings.locks_dir):
-        path.mkdir(parents=True, exist_ok=True)
-    if not settings.config_path.exists():
-        server = (
-            f'names = ["{DEMO_SERVER}"]\naddresses = ["{DEMO_ADDRESS}"]\n'
-            if demo
-            else '# names = ["mail.example.net"]\n# addresses = ["192.0.2.10", "2001:db8::10"]\n'
-        )
-        settings.config_path.write_text(CONFIG_TEMPLATE.format(server=server), encoding="utf-8")
-        log.info("wrote %s", settings.config_path)
-    return load(home)
 
 
 def add_demo_domains(service: Service, actor: Actor) -> list[str]:

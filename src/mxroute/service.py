@@ -1,10 +1,11 @@
 """The use-cases: list, add, change, delete, set the mode, detect. One flow for every door.
 
 Each mutation reads a snapshot of the zone, plans the new MX set (the core validates
-it), then, holding the store's write lock: detects the routing mode, writes the zone
-with compare-and-swap, records the mode and the history, and regenerates the routing
-lists. If any step fails, the steps already done are undone and the error names the
-step. Interfaces call these functions and only decide how to show the result.
+it) and detects the routing mode it gives. Then, holding the writers' lock, it records
+the mode, regenerates the routing lists, writes the zone with compare-and-swap and
+records the history, in one database transaction. A failing step undoes the steps
+before it and its error names the step. Interfaces call these functions and only
+decide how to show the result.
 """
 
 from __future__ import annotations
@@ -124,6 +125,7 @@ class HistoryEntry:
 
 
 Planner = Callable[[MXSet], tuple[MXSet, str]]
+_DETECTED = "Detected the routing mode."
 
 
 class Service:
@@ -183,8 +185,6 @@ class Service:
         detection = self._detect(row.name, snap.mx, _mode_or_none(row.detected_mode))
         return self._state(row, snap, detection)
 
-    list_mxs = show
-
     def history(self, domain: str | None = None, limit: int = 50) -> list[HistoryEntry]:
         """Recorded changes, newest first, for one domain or all."""
         from mxroute.store.models import Change
@@ -227,7 +227,7 @@ class Service:
         def plan(mx: MXSet) -> tuple[MXSet, str]:
             return mx.adding(record), f"Added MX {record}."
 
-        return self._change_mx(domain, "add_mx", plan, actor, expected_serial)
+        return self._change(domain, "add_mx", plan, actor, expected_serial)
 
     def change_mx(
         self,
@@ -253,7 +253,7 @@ class Service:
                 return mx, f"MX {old} is unchanged."
             return mx.replacing(old, new), f"Changed MX {old} to {new}."
 
-        return self._change_mx(domain, "change_mx", plan, actor, expected_serial)
+        return self._change(domain, "change_mx", plan, actor, expected_serial)
 
     def delete_mx(
         self,
@@ -272,76 +272,61 @@ class Service:
             old = mx.find(prio, name)
             return mx.removing(old), f"Deleted MX {old}."
 
-        return self._change_mx(domain, "delete_mx", plan, actor, expected_serial)
-
-    def _change_mx(
-        self,
-        domain: str,
-        action: str,
-        plan: Planner,
-        actor: Actor,
-        expected_serial: int | None,
-    ) -> ChangeResult:
-        zone = self._domain(domain).name
-        attempts = 1 if expected_serial is not None else RETRIES_ON_CONFLICT
-        for attempt in range(1, attempts + 1):
-            snap = self.backend.read(zone)
-            if expected_serial is not None and snap.serial != expected_serial:
-                raise _conflict(zone, expected_serial, snap.serial)
-            new_mx, summary = plan(snap.mx)
-            try:
-                return self._apply(zone, action, summary, actor, snap, new_mx, None)
-            except Conflict:
-                if attempt == attempts:
-                    raise
-                log.info("zone %s changed under us; planning %s again", zone, action)
-        raise AssertionError("unreachable")
+        return self._change(domain, "delete_mx", plan, actor, expected_serial)
 
     # ----- mode ---------------------------------------------------------------------
 
     def set_mode(self, domain: str, mode: object, *, actor: Actor) -> ChangeResult:
         """Choose the routing mode (auto, local, backup, remote)."""
         chosen = parse_mode(mode)
-        zone = self._domain(domain).name
-        snap = self.backend.read(zone)
-        summary = f"Set routing to {chosen.value}."
-        return self._apply(zone, "set_mode", summary, actor, snap, snap.mx, chosen)
+
+        def plan(mx: MXSet) -> tuple[MXSet, str]:
+            return mx, f"Set routing to {chosen.value}."
+
+        return self._change(domain, "set_mode", plan, actor, None, chosen)
 
     def detect(self, domain: str, *, actor: Actor = SYSTEM) -> ChangeResult:
         """Detect the mode from the MX records now, record it, update the routing lists."""
-        zone = self._domain(domain).name
-        snap = self.backend.read(zone)
-        return self._apply(zone, "detect", "Detected the routing mode.", actor, snap, snap.mx, None)
+
+        def plan(mx: MXSet) -> tuple[MXSet, str]:
+            return mx, "Detected the routing mode."
+
+        return self._change(domain, "detect", plan, actor, None)
 
     def detect_all(
         self, *, actor: Actor = SYSTEM, progress: Callable[[str], None] | None = None
-    ) -> list[ChangeResult]:
-        """Detect every domain; exchangers outside managed zones are resolved concurrently."""
+    ) -> tuple[list[ChangeResult], dict[str, str]]:
+        """Detect every domain: the results, and the reason for each domain that failed.
+
+        Exchangers outside the managed zones are resolved once, concurrently; a domain
+        that changes meanwhile is detected again on its own.
+        """
         from mxroute.store.models import Domain
 
         zones = list(Domain.objects.order_by("name").values_list("name", flat=True))
-        snaps = {zone: self.backend.read(zone) for zone in zones}
-        names = {r.exchanger for s in snaps.values() for r in s.mx if not r.is_null} | {
-            z for z, s in snaps.items() if len(s.mx) == 0
-        }
+        snaps: dict[str, Snapshot] = {}
+        failures: dict[str, str] = {}
+        for zone in zones:
+            try:
+                snaps[zone] = self.backend.read(zone)
+            except MxrouteError as exc:
+                failures[zone] = exc.message
+        names = {r.exchanger for s in snaps.values() for r in s.mx if not r.is_null}
+        names |= {z for z, s in snaps.items() if len(s.mx) == 0}
         cache = self._resolve_many(names, zones)
         results = []
-        for zone in zones:
-            results.append(
-                self._apply(
-                    zone,
-                    "detect",
-                    "Detected the routing mode.",
-                    actor,
-                    snaps[zone],
-                    snaps[zone].mx,
-                    None,
-                    cache=cache,
+        for zone, snap in snaps.items():
+            try:
+                results.append(
+                    self._apply(zone, "detect", _DETECTED, actor, snap, snap.mx, None, cache)
                 )
-            )
+            except Conflict:
+                results.append(self.detect(zone, actor=actor))
+            except MxrouteError as exc:
+                failures[zone] = exc.message
             if progress:
                 progress(zone)
-        return results
+        return results, failures
 
     # ----- domains ------------------------------------------------------------------
 
@@ -354,30 +339,35 @@ class Service:
         mode: object = Mode.AUTO,
         mx: Sequence[MXRecord] = (),
     ) -> ChangeResult:
-        """Manage a domain; create a minimal zone for it when none exists."""
+        """Manage a domain; create a minimal zone for it (with ``mx``) when none exists."""
         from django.db import IntegrityError, transaction
 
-        from mxroute.store.models import Change, Domain
+        from mxroute.store.models import Domain
 
         zone = parse_domain(domain)
         chosen = parse_mode(mode)
+        wanted = MXSet.of(mx)
         if Domain.objects.filter(name=zone).exists():
-            raise InvalidInput(
-                f"mxroute already manages {zone}.", code="domain_exists", field="domain"
-            )
+            raise _already_managed(zone)
         user = _user(owner) if owner else None
-        created = False
-        if self.backend.exists(zone):
-            snap = self.backend.read(zone)
-        else:
-            snap = self.backend.create(zone, MXSet.of(mx), self.settings.nameserver)
-            created = True
-        detection = self._detect(zone, snap.mx, None)
+        existing = self.backend.read(zone) if self.backend.exists(zone) else None
+        if existing is not None and mx:
+            raise InvalidInput(
+                f"{zone} already has a zone file, whose MX records mxroute keeps; add the "
+                "domain without MX records, then change them with 'mx add' or 'mx edit'.",
+                code="zone_exists",
+                field="mx",
+            )
+        detection = self._detect(zone, existing.mx if existing else wanted, None)
         effective = effective_mode(chosen, detection)
-        lists_before = self.lists.snapshot()
+        warnings = self._warnings(chosen, detection)
+        summary = f"Added domain {zone}" + (" with a new zone." if existing is None else ".")
+        lists_before: dict[str, bytes] | None = None
+        created: Snapshot | None = None
         try:
             with transaction.atomic():
                 _lock_writers()
+                lists_before = self.lists.snapshot()
                 row = Domain.objects.create(
                     name=zone,
                     owner=user,
@@ -386,40 +376,41 @@ class Service:
                     detected_at=_now(),
                     detection_certain=detection.certain,
                 )
-                warnings = self._warnings(chosen, detection)
-                summary = f"Added domain {zone}" + (" with a new zone." if created else ".")
-                Change.objects.create(
-                    domain=row,
-                    domain_name=zone,
-                    actor=actor.name,
-                    interface=actor.interface,
-                    token_name=actor.token_name,
-                    action="add_domain",
-                    summary=summary,
-                    mx_before=snap.mx.to_list(),
-                    mx_after=snap.mx.to_list(),
-                    mode_before=None,
-                    mode_after=chosen.value,
-                    effective_before=None,
-                    effective_after=effective.value,
-                    serial_before=snap.serial,
-                    serial_after=snap.serial,
-                    warnings=list(warnings),
-                )
                 self.write_lists()
-        except IntegrityError as exc:
-            self._restore_lists(lists_before, exc)
-            raise InvalidInput(
-                f"mxroute already manages {zone}.", code="domain_exists", field="domain"
-            ) from None
-        except Exception as exc:
-            self._restore_lists(lists_before, exc)
+                # The new zone goes last: if anything before fails, no file is left behind.
+                if existing is None:
+                    created = self.backend.create(zone, wanted, self.settings.nameserver)
+                snap = existing or created
+                assert snap is not None
+                _record(
+                    actor,
+                    "add_domain",
+                    row,
+                    zone,
+                    summary,
+                    mx=(snap.mx, snap.mx),
+                    modes=(None, chosen),
+                    effective=(None, effective),
+                    serials=(snap.serial, snap.serial),
+                    warnings=warnings,
+                )
+        except IntegrityError:
+            self._restore_lists(lists_before)
+            raise _already_managed(zone) from None
+        except BaseException as exc:
+            self._restore_lists(lists_before)
+            if created is not None:
+                raise StepFailed(
+                    "store",
+                    f"Saving {zone} failed ({exc}) after its zone file was created; remove "
+                    f"that file or add the domain again without --mx.",
+                ) from exc
             raise
         return ChangeResult(
             zone,
             "add_domain",
             summary,
-            created,
+            existing is None,
             snap.mx,
             snap.mx,
             snap.serial,
@@ -436,37 +427,57 @@ class Service:
         """Stop managing a domain: its zone file stays, it leaves the routing lists."""
         from django.db import transaction
 
-        from mxroute.store.models import Change
-
         row = self._domain(domain)
-        lists_before = self.lists.snapshot()
+        lists_before: dict[str, bytes] | None = None
         try:
             with transaction.atomic():
                 _lock_writers()
-                Change.objects.create(
-                    domain=None,
-                    domain_name=row.name,
-                    actor=actor.name,
-                    interface=actor.interface,
-                    token_name=actor.token_name,
-                    action="remove_domain",
-                    summary=f"Removed domain {row.name} from mxroute (its zone file was kept).",
-                    mx_before=[],
-                    mx_after=[],
-                    mode_before=row.mode,
-                    mode_after=None,
-                    effective_before=row.effective_mode.value,
-                    effective_after=None,
-                    warnings=[],
+                lists_before = self.lists.snapshot()
+                _record(
+                    actor,
+                    "remove_domain",
+                    None,
+                    row.name,
+                    f"Removed domain {row.name} from mxroute (its zone file was kept).",
+                    mx=None,
+                    modes=(row.chosen_mode, None),
+                    effective=(row.effective_mode, None),
+                    serials=(None, None),
+                    warnings=(),
                 )
                 row.delete()
                 self.write_lists()
-        except Exception as exc:
-            self._restore_lists(lists_before, exc)
+        except BaseException:
+            self._restore_lists(lists_before)
             raise
         return row.name
 
     # ----- the one write path ---------------------------------------------------------
+
+    def _change(
+        self,
+        domain: str,
+        action: str,
+        plan: Planner,
+        actor: Actor,
+        expected_serial: int | None,
+        new_mode: Mode | None = None,
+    ) -> ChangeResult:
+        """Read, plan, apply; plan again on a fresh read if another writer got in first."""
+        zone = self._domain(domain).name
+        attempts = 1 if expected_serial is not None else RETRIES_ON_CONFLICT
+        for attempt in range(1, attempts + 1):
+            snap = self.backend.read(zone)
+            if expected_serial is not None and snap.serial != expected_serial:
+                raise _conflict(zone, expected_serial, snap.serial)
+            new_mx, summary = plan(snap.mx)
+            try:
+                return self._apply(zone, action, summary, actor, snap, new_mx, new_mode)
+            except Conflict:
+                if attempt == attempts:
+                    raise
+                log.info("zone %s changed under us; planning %s again", zone, action)
+        raise AssertionError("unreachable")
 
     def _apply(
         self,
@@ -479,26 +490,37 @@ class Service:
         new_mode: Mode | None,
         cache: dict[str, Resolution] | None = None,
     ) -> ChangeResult:
-        """Write zone, mode, history and lists as one change; undo all of it on failure."""
+        """Write mode, lists, zone and history as one change; undo all of it on failure.
+
+        Detection (which may wait on DNS) runs before the writers' lock. Under it, the
+        zone must still be what ``snap`` says (Conflict otherwise), the lists are written
+        before the zone, and the zone is written last: its check and reload are the steps
+        that fail most often, and failing there leaves the zone file untouched.
+        """
         from django.db import transaction
 
-        from mxroute.store.models import Change, Domain
+        from mxroute.store.models import Domain
 
         mx_changed = new_mx != snap.mx
-        # Resolving may wait on DNS: do it before taking the writers' lock.
         last_known = _mode_or_none(self._domain(zone).detected_mode)
         detection = self._detect(zone, new_mx, last_known, cache=cache)
-        lists_before = self.lists.snapshot()
+        lists_before: dict[str, bytes] | None = None
         written: Snapshot | None = None
         try:
             with transaction.atomic():
                 _lock_writers()
+                lists_before = self.lists.snapshot()
                 try:
                     row = Domain.objects.select_for_update().get(name=zone)
                 except Domain.DoesNotExist:
                     raise _not_managed(zone) from None
-                mode_before = row.chosen_mode
-                effective_before = row.effective_mode
+                if not mx_changed:
+                    # Nothing below compares the zone: make sure the mode is detected
+                    # from the records that are there now.
+                    current = self.backend.read(zone)
+                    if current != snap:
+                        raise _conflict(zone, snap.serial, current.serial)
+                mode_before, effective_before = row.chosen_mode, row.effective_mode
                 chosen = new_mode or mode_before
                 effective_after = effective_mode(chosen, detection)
                 warnings = self._warnings(chosen, detection)
@@ -507,45 +529,39 @@ class Service:
                 row.detection_certain = detection.certain
                 row.detected_at = _now()
                 row.save()
-                changed = (
-                    mx_changed
-                    or chosen is not mode_before
-                    or (effective_after is not effective_before)
-                )
                 self.write_lists()
-                # The zone goes last: its check and reload are what fail most often, and
-                # failing there leaves the file untouched, so only the lists need undoing.
                 if mx_changed:
                     written = self.backend.write(zone, new_mx, expected=snap)
                 after = written or snap
-                if changed or action != "detect":
-                    Change.objects.create(
-                        domain=row,
-                        domain_name=zone,
-                        actor=actor.name,
-                        interface=actor.interface,
-                        token_name=actor.token_name,
-                        action=action,
-                        summary=_with_effective(summary, effective_before, effective_after),
-                        mx_before=snap.mx.to_list(),
-                        mx_after=new_mx.to_list(),
-                        mode_before=mode_before.value,
-                        mode_after=chosen.value,
-                        effective_before=effective_before.value,
-                        effective_after=effective_after.value,
-                        serial_before=snap.serial,
-                        serial_after=after.serial,
-                        warnings=list(warnings),
+                summary = _with_effective(summary, effective_before, effective_after)
+                changed = mx_changed or chosen is not mode_before
+                changed = changed or effective_after is not effective_before
+                if changed:
+                    _record(
+                        actor,
+                        action,
+                        row,
+                        zone,
+                        summary,
+                        mx=(snap.mx, new_mx),
+                        modes=(mode_before, chosen),
+                        effective=(effective_before, effective_after),
+                        serials=(snap.serial, after.serial),
+                        warnings=warnings,
                     )
-        except Exception as exc:
-            self._undo(zone, snap, written, lists_before, exc)
-            if isinstance(exc, MxrouteError):
+        except BaseException as exc:
+            zone_fate = self._undo(zone, snap, written, lists_before)
+            if written is None and isinstance(exc, MxrouteError | KeyboardInterrupt):
                 raise
-            raise StepFailed("store", f"Saving the change failed and was undone: {exc}") from exc
+            if written is None:
+                raise StepFailed(
+                    "store", f"Saving the change failed ({exc}), so nothing was changed."
+                ) from exc
+            raise StepFailed("store", f"Saving the change failed ({exc}); {zone_fate}.") from exc
         return ChangeResult(
             zone,
             action,
-            _with_effective(summary, effective_before, effective_after),
+            summary,
             changed,
             snap.mx,
             new_mx,
@@ -564,25 +580,31 @@ class Service:
         zone: str,
         snap: Snapshot,
         written: Snapshot | None,
-        lists_before: dict[str, bytes],
-        cause: BaseException,
-    ) -> None:
-        """Put the zone and the lists back after a failed step (the store rolls back itself)."""
-        self._restore_lists(lists_before, cause)
+        lists_before: dict[str, bytes] | None,
+    ) -> str:
+        """Put the lists and zone back (the store rolls back itself); what became of the zone."""
+        self._restore_lists(lists_before)
         if written is None:
+            return "the zone was not changed"
+        try:
+            # A new serial again: secondaries that loaded the change must see it undone.
+            restored = self.backend.write(zone, snap.mx, expected=written)
+        except Exception as exc:
+            log.error("could not put the MX records of %s back: %s", zone, exc)
+            return (
+                f"putting the MX records back also failed ({exc}), so the zone keeps the "
+                "new records: check it and repeat the change"
+            )
+        return f"the MX records were put back as they were (zone serial now {restored.serial})"
+
+    def _restore_lists(self, lists_before: dict[str, bytes] | None) -> None:
+        """Put the routing lists back as they were when the writers' lock was taken."""
+        if lists_before is None:
             return
         try:
-            # The serial moves forward again: it must never go back (RFC 1982).
-            self.backend.write(zone, snap.mx, expected=written)
-        except Exception:
-            log.exception("could not restore the MX records of %s after: %s", zone, cause)
-
-    def _restore_lists(self, lists_before: dict[str, bytes], cause: BaseException) -> None:
-        """Put the routing lists back; a failure here is logged so ``cause`` still shows."""
-        try:
             self.lists.restore(lists_before)
-        except Exception:
-            log.exception("could not restore the routing lists after: %s", cause)
+        except Exception as exc:
+            log.error("could not restore the routing lists: %s", exc)
 
     def write_lists(self) -> None:
         """Regenerate the routing lists from every domain's effective mode in the store."""
@@ -693,6 +715,46 @@ def _summary(row: Domain, mx: MXSet | None) -> DomainSummary:
         row.detected_at,
         mx,
     )
+
+
+def _record(
+    actor: Actor,
+    action: str,
+    row: Domain | None,
+    zone: str,
+    summary: str,
+    *,
+    mx: tuple[MXSet, MXSet] | None,
+    modes: tuple[Mode | None, Mode | None],
+    effective: tuple[Mode | None, Mode | None],
+    serials: tuple[int | None, int | None],
+    warnings: Sequence[str],
+) -> None:
+    """One history row: who, through which door, what before and after."""
+    from mxroute.store.models import Change
+
+    Change.objects.create(
+        domain=row,
+        domain_name=zone,
+        actor=actor.name,
+        interface=actor.interface,
+        token_name=actor.token_name,
+        action=action,
+        summary=summary,
+        mx_before=mx[0].to_list() if mx else None,
+        mx_after=mx[1].to_list() if mx else None,
+        mode_before=modes[0].value if modes[0] else None,
+        mode_after=modes[1].value if modes[1] else None,
+        effective_before=effective[0].value if effective[0] else None,
+        effective_after=effective[1].value if effective[1] else None,
+        serial_before=serials[0],
+        serial_after=serials[1],
+        warnings=list(warnings),
+    )
+
+
+def _already_managed(zone: str) -> InvalidInput:
+    return InvalidInput(f"mxroute already manages {zone}.", code="domain_exists", field="domain")
 
 
 def _with_effective(summary: str, before: Mode, after: Mode) -> str:

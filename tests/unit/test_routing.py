@@ -515,7 +515,7 @@ def test_detection_agrees_with_an_independent_reading_of_rfc_5321(
     broken=st.sets(st.sampled_from(POOL), min_size=1),
     last_known=st.sampled_from([None, *Mode]),
 )
-def test_any_unresolvable_foreign_exchanger_makes_detection_keep_the_last_known_mode(
+def test_only_an_unresolved_exchanger_that_could_change_the_answer_keeps_the_last_mode(
     records: list[tuple[int, str]], broken: set[str], last_known: Mode | None
 ) -> None:
     identity = ServerIdentity.of(["self.example.net"], ["192.0.2.9"])
@@ -523,8 +523,26 @@ def test_any_unresolvable_foreign_exchanger_makes_detection_keep_the_last_known_
     d = detect(DOMAIN, mxset(*records), identity, resolutions, last_known)
     unresolved = {n for _, n in records if n in broken and n != "self.example.net"}
     assert set(d.unresolved) == unresolved
-    assert d.certain == (not unresolved)
-    if unresolved:
+    own = [p for p, n in records if n == "self.example.net"]
+    # An unresolved exchanger might be this server: it matters only where this server,
+    # if it were that exchanger, would rank better than it does now.
+    blocking = {n for p, n in records if n in unresolved and (not own or p < min(own))}
+    assert d.certain == (not blocking)
+    if blocking:
         assert d.mode is (last_known if last_known not in (None, Mode.AUTO) else Mode.LOCAL)
-        assert all(n in d.warnings[0] for n in unresolved)
+        assert all(n in d.warnings[0] for n in blocking)
+    else:
+        best = min(p for p, _ in records)
+        expected = Mode.REMOTE if not own else Mode.LOCAL if min(own) == best else Mode.BACKUP
+        assert d.mode is expected
+        assert all(any(n in w for w in d.warnings) for n in unresolved)
     assert_sentences(d.warnings)
+
+
+def test_this_server_at_the_best_priority_is_local_even_beside_a_broken_backup() -> None:
+    identity = ServerIdentity.of(["self.example.net"], ["192.0.2.9"])
+    records = mxset((5, "self.example.net"), (10, "mx2.example.com"), (20, "typo.example.org"))
+    resolutions = {"mx2.example.com": res("192.0.2.1"), "typo.example.org": NX}
+    d = detect(DOMAIN, records, identity, resolutions, Mode.REMOTE)
+    assert d.mode is Mode.LOCAL and d.certain
+    assert any("typo.example.org does not resolve" in w for w in d.warnings)

@@ -105,7 +105,10 @@ class MXRecord:
         return f"{self.priority} {target}"
 
     def __str__(self) -> str:
-        return f"{self.priority} {self.exchanger}"
+        # A bare "." would run into the full stop of the sentences that quote it.
+        return (
+            f"{self.priority} . (Null MX)" if self.is_null else f"{self.priority} {self.exchanger}"
+        )
 
 
 @dataclass(frozen=True)

@@ -151,11 +151,14 @@ def detect(
        within a group.
     4. An exchanger is this server when its name is one of the server's names or one of
        its addresses is one of the server's addresses.
-    5. If any exchanger that is not this server by name has no address, the mode cannot
-       be known: keep ``last_known`` (local when none is known, as cPanel does) and warn.
-    6. Otherwise: this server in the most preferred group (ties included) is local; in a
-       less preferred group only, backup (it relays to the strictly better groups, and
-       drops its own group and all worse ones); absent, remote.
+    5. This server in the most preferred group (ties included) is local; in a less
+       preferred group only, backup (it relays to the strictly better groups, and drops
+       its own group and all worse ones); absent, remote.
+    6. An exchanger without an address could still be this server. When one could change
+       the answer of rule 5 (any of them if this server was not found; one more preferred
+       than this server's own record otherwise), the mode cannot be known: keep
+       ``last_known`` (local when none is known, as cPanel does) and warn, naming them.
+       Unresolved exchangers that cannot change the answer are reported, not waited for.
     """
     if mx.is_null:
         entry = PlanEntry(mx.records[0], frozenset(), False, "null")
@@ -191,18 +194,31 @@ def detect(
         mode = Mode.BACKUP
 
     warnings = list(_plan_warnings(domain, implicit, all_entries, resolutions, self_priority))
-    certain = not unresolved
+    blocking = tuple(
+        dict.fromkeys(
+            e.record.exchanger
+            for e in all_entries
+            if not e.usable and (self_priority is None or e.record.priority < self_priority)
+        )
+    )
+    certain = not blocking
     if not certain:
         fallback = last_known if last_known not in (None, Mode.AUTO) else Mode.LOCAL
         assert fallback is not None
-        one = len(unresolved) == 1
+        one = len(blocking) == 1
         warnings.insert(
             0,
-            f"Cannot detect the routing of {domain} because {', '.join(unresolved)} "
+            f"Cannot detect the routing of {domain} because {', '.join(blocking)} "
             f"{'does' if one else 'do'} not resolve to any address, so the last known mode, "
             f"{fallback.value}, is kept until {'it resolves' if one else 'they resolve'}.",
         )
         mode = fallback
+    for name in unresolved:
+        if name not in blocking:
+            warnings.append(
+                f"The exchanger {name} does not resolve to any address, so senders skip it; "
+                "give it an A or AAAA record, or delete its MX record."
+            )
     return Detection(
         domain,
         mode,

@@ -23,7 +23,7 @@ else:
 
 @admin.register(Domain)
 class DomainAdmin(DomainModelAdmin):
-    """Domains; only the owner can be changed here."""
+    """Domains, read-only: every change goes through the service, which keeps the history."""
 
     list_display = ("name", "owner", "mode", "detected_mode", "effective", "updated_at")
     list_filter = ("mode", "detected_mode")
@@ -45,6 +45,9 @@ class DomainAdmin(DomainModelAdmin):
         return obj.effective_mode.value
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -1,0 +1,75 @@
+"""The data directory: creating it with its mxroute.toml, database and lists.
+
+``mxroute init`` calls :func:`initialise`; it is safe to run again (it keeps an
+existing mxroute.toml and applies any new database migrations).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from mxroute import demo as demo_data
+from mxroute.config import Settings, load
+from mxroute.service import Actor
+
+log = logging.getLogger(__name__)
+
+CONFIG_TEMPLATE = """\
+# mxroute settings for this data directory. Every key also has an environment
+# variable: [dns] check_command is MXROUTE_DNS_CHECK_COMMAND, and so on.
+
+[dns]
+zones_dir = "zones"              # one BIND master file per zone
+zone_file = "{{zone}}.zone"        # file name; cPanel hosts use "{{zone}}.db"
+# check_command = "named-checkzone -q -i local {{zone}} {{file}}"   # runs on the candidate file
+# reload_command = "rndc reload {{zone}}"              # runs after the file is replaced
+# nameserver = "ns1.example.net"                     # NS of zones that mxroute creates
+
+[mta]
+lists_dir = "lists"              # localdomains, secondarymx, remotedomains
+# reload_command = ""
+
+[server]
+# The names and addresses of this mail server; default: the machine's own.
+{server}
+[resolver]
+# Where exchangers outside the managed zones are looked up; default: the system's.
+# server = "127.0.0.1"
+# port = 53
+# timeout = 3
+
+# [database]
+# url = "postgresql://mxroute@db.example.net/mxroute"   # default: SQLite in this directory
+"""
+
+
+def create_home(settings: Settings, *, demo: bool) -> Settings:
+    """Create the data directory and its mxroute.toml (kept when it exists)."""
+    home = settings.home
+    for path in (home, settings.zones_dir, settings.lists_dir, settings.locks_dir):
+        path.mkdir(parents=True, exist_ok=True)
+    if not settings.config_path.exists():
+        server = (
+            f'names = ["{demo_data.DEMO_SERVER}"]\naddresses = ["{demo_data.DEMO_ADDRESS}"]\n'
+            if demo
+            else '# names = ["mail.example.net"]\n# addresses = ["192.0.2.10", "2001:db8::10"]\n'
+        )
+        settings.config_path.write_text(CONFIG_TEMPLATE.format(server=server), encoding="utf-8")
+        log.info("wrote %s", settings.config_path)
+    return load(home)
+
+
+def initialise(*, demo: bool, actor: Actor, home: Path | None = None) -> tuple[Path, list[str]]:
+    """Create (or bring up to date) the data directory; the demo domains it added."""
+    from mxroute import djangoapp
+
+    settings = create_home(load(home), demo=demo)
+    djangoapp.setup(settings.home)
+    djangoapp.migrate()
+    from mxroute.service import Service
+
+    service = Service(load(settings.home))
+    added = demo_data.add_demo_domains(service, actor) if demo else []
+    service.write_lists()
+    return settings.home, added
