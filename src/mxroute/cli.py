@@ -42,6 +42,7 @@ def _service() -> Service:
             "first or set MXROUTE_HOME."
         )
     djangoapp.setup(settings.home)
+    djangoapp.check_ready()
     return Service(settings)
 
 
@@ -375,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return _fail("interrupted.", EXIT_REFUSED)
     except Exception as exc:
-        if os.environ.get("MXROUTE_DEBUG"):
+        if os.environ.get("MXROUTE_DEBUG", "").strip().lower() in ("1", "true", "yes", "on"):
             raise
         return _fail(
             f"unexpected error ({type(exc).__name__}: {exc}); run again with MXROUTE_DEBUG=1 "

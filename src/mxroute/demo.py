@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from mxroute.atomic import write_atomically
 from mxroute.core.routing import Mode
 from mxroute.dns.zonefile import ZoneFileBackend
 from mxroute.service import Actor, Service
@@ -120,7 +121,7 @@ def add_demo_domains(service: Service, actor: Actor) -> list[str]:
         if not service.backend.exists(demo.name):
             backend = service.backend
             assert isinstance(backend, ZoneFileBackend), "the demo writes zone files"
-            backend.path(demo.name).write_text(demo.zone, encoding="utf-8")
+            write_atomically(backend.path(demo.name), demo.zone.encode("utf-8"))
         service.add_domain(demo.name, actor=actor, mode=demo.mode)
         added.append(demo.name)
     return added

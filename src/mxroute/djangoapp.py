@@ -20,13 +20,15 @@ def setup(home: Path | None = None) -> None:
     ``home`` defaults to ``$MXROUTE_HOME`` (see :func:`mxroute.config.default_home`).
     Calling again with the same (or no) ``home`` does nothing; calling with another
     ``home`` once Django is started raises :class:`ConfigError`, since settings cannot
-    change inside a running process.
+    change inside a running process. Settings that Django cannot start with (a bad
+    value, an unreadable data directory) are :class:`ConfigError` too.
     """
     if home is not None:
         home = home.expanduser().absolute()
     import django
     from django.apps import apps
     from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
 
     if settings.configured:  # the settings module is loaded: its home is fixed
         current = getattr(settings, "MXROUTE_HOME", None)
@@ -40,7 +42,23 @@ def setup(home: Path | None = None) -> None:
             os.environ["MXROUTE_HOME"] = str(home)
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS_MODULE)
     if not apps.ready:
-        django.setup()
+        try:
+            django.setup()
+        except ImproperlyConfigured as exc:
+            raise ConfigError(
+                f"Django cannot start with these settings ({_one_line(exc)}); check "
+                "mxroute.toml and the MXROUTE_* variables."
+            ) from None
+        except OSError as exc:
+            raise ConfigError(
+                f"Django cannot start: {exc.strerror or exc} for "
+                f"{exc.filename or 'the data directory'}; check that the data directory "
+                "exists and this user may write to it."
+            ) from None
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split()).rstrip(".") or type(exc).__name__
 
 
 def migrate(verbosity: int = 0) -> None:
@@ -49,3 +67,22 @@ def migrate(verbosity: int = 0) -> None:
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=verbosity)
+
+
+def check_ready() -> None:
+    """ConfigError unless the database answers and holds mxroute's tables (after init)."""
+    from django.db import DatabaseError, connection
+
+    try:
+        connection.ensure_connection()
+        tables = set(connection.introspection.table_names())
+    except DatabaseError as exc:
+        raise ConfigError(
+            f"Cannot reach the database ({_one_line(exc)}); check [database] url or "
+            "DATABASE_URL, and that the database server is running."
+        ) from None
+    if "store_domain" not in tables:
+        raise ConfigError(
+            "The database has no mxroute tables yet; run 'mxroute init' with the same "
+            "settings first."
+        )

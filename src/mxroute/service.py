@@ -31,7 +31,7 @@ from mxroute.core.routing import (
     mode_findings,
     parse_mode,
 )
-from mxroute.dns.base import Backend, Snapshot
+from mxroute.dns.base import DELEGATED, Backend, Snapshot
 from mxroute.errors import Conflict, InvalidInput, MxrouteError, NotFound, StepFailed
 
 if TYPE_CHECKING:
@@ -647,7 +647,12 @@ class Service:
             else:
                 outside.append(name)
         for holder, inside in by_zone.items():
-            found.update(self.backend.lookup_many(holder, inside))
+            for name, resolution in self.backend.lookup_many(holder, inside).items():
+                # Below a zone cut the zone is not authoritative: ask DNS instead.
+                if resolution.status == DELEGATED:
+                    outside.append(name)
+                else:
+                    found[name] = resolution
         if len(outside) == 1:
             found[outside[0]] = self.resolver.addresses(outside[0])
         elif outside:

@@ -9,22 +9,35 @@ Everything comes from :func:`mxroute.config.load` (``$MXROUTE_HOME``, its
   the first time the settings are loaded.
 - ``MXROUTE_DEBUG=1`` turns debugging on; ``MXROUTE_WEB_ALLOWED_HOSTS`` (comma-separated)
   adds host names the web interface answers to.
+- Logging keeps standard error for the one-line messages of the command line: warnings
+  and errors (of mxroute, Django and the libraries) go to ``mxroute.log`` in the data
+  directory (rotated at 1 MB, 3 old files kept; created at the first warning; if it
+  cannot be written, the record is dropped rather than printed). With
+  ``MXROUTE_DEBUG=1`` mxroute's own loggers also write everything from DEBUG up to
+  standard error.
+- A setting that is wrong (a bad value, an unreadable secret key or data directory)
+  is :class:`~mxroute.errors.ConfigError`, never a Django error.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import tempfile
+from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Any
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
 
 from mxroute import config
+from mxroute.errors import ConfigError
 
 SECRET_KEY_FILE = "secret_key"
+LOG_FILE = "mxroute.log"
+LOG_FILE_MAX_BYTES = 1_000_000
+LOG_FILE_BACKUPS = 3
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -33,34 +46,59 @@ def _read_or_create_secret_key(home: Path) -> str:
     """The key in ``home/secret_key``; created atomically (mode 0600) when absent."""
     path = home / SECRET_KEY_FILE
     if not path.exists():
-        home.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(dir=home, prefix=".secret_key.")  # mode 0600
         try:
-            with os.fdopen(fd, "w", encoding="ascii") as out:
-                out.write(secrets.token_urlsafe(50) + "\n")
-                out.flush()
-                os.fsync(out.fileno())
-            # link() fails if another process created the key meanwhile: theirs wins.
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
-        finally:
-            os.unlink(tmp)
+            _create_secret_key(home, path)
+        except OSError as exc:
+            raise ConfigError(
+                f"Cannot create the secret key {path} ({_reason(exc)}); make the data "
+                "directory writable for this user, or set MXROUTE_HOME to another one."
+            ) from None
     try:
         key = path.read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError) as exc:
-        raise ImproperlyConfigured(f"Cannot read the secret key {path}: {exc}") from None
+        raise ConfigError(
+            f"Cannot read the secret key {path} ({_reason(exc)}); make it readable for this "
+            "user, or remove it to have a new one made."
+        ) from None
     if len(key) < 32:
-        raise ImproperlyConfigured(
+        raise ConfigError(
             f"The secret key in {path} is too short; remove the file to have a new one made."
         )
     return key
 
 
+def _create_secret_key(home: Path, path: Path) -> None:
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, tmp = tempfile.mkstemp(dir=home, prefix=".secret_key.")  # mode 0600
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as out:
+            out.write(secrets.token_urlsafe(50) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        # link() fails if another process created the key meanwhile: theirs wins.
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(tmp)
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    return "it is not ASCII text" if isinstance(exc, UnicodeDecodeError) else str(exc)
+
+
 def _database(settings: config.Settings) -> dict[str, Any]:
     """The ``default`` database: PostgreSQL from the URL, else the SQLite file."""
     if settings.database_url:
-        db: dict[str, Any] = dict(dj_database_url.parse(settings.database_url))
+        try:
+            db: dict[str, Any] = dict(dj_database_url.parse(settings.database_url))
+        except ValueError:  # UnknownSchemeError, ParseError; config.load checks first
+            raise ConfigError(
+                "The database URL is not a valid sqlite:// or postgresql:// URL; correct "
+                "DATABASE_URL or [database] url in mxroute.toml."
+            ) from None
     else:
         db = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(settings.database_path)}
     if db["ENGINE"] == "django.db.backends.sqlite3":
@@ -165,15 +203,54 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = MXROUTE_HOME / "static"
 
-# Quiet: warnings and errors on stderr; mxroute's own loggers follow the same level.
-LOGGING: dict[str, Any] = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["stderr"], "level": "WARNING"},
-    "loggers": {
-        "django": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
+
+class LogFile(RotatingFileHandler):
+    """``mxroute.log``: a small rotating file that never breaks a command when unwritable.
+
+    The standard handler prints a traceback to standard error when it cannot write;
+    this one drops the record, since standard error carries the command's own message.
+    """
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 (logging's name)
+        """Drop the record: a log file must not add lines to a command's output."""
+
+
+def logging_config(home: Path, debug: bool) -> dict[str, Any]:
+    """``LOGGING``: warnings to ``home/mxroute.log``; standard error only when ``debug``.
+
+    Standard error is for the command line's one-line messages (see the module docstring).
+    """
+    loggers: dict[str, Any] = {
+        # Django's defaults print to the console; here its records go through the root.
+        "django": {"handlers": [], "level": "WARNING", "propagate": True},
         "django.db.backends": {"level": "WARNING"},
-    },
-}
+    }
+    if debug:
+        loggers["mxroute"] = {"level": "DEBUG"}
+    # Without debug, mxroute's loggers follow the root: WARNING and up, to the file.
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "plain": {"format": "%(levelname)s %(name)s: %(message)s"},
+            "dated": {"format": "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"},
+        },
+        "handlers": {
+            "file": {
+                "()": LogFile,
+                "filename": str(home / LOG_FILE),
+                "maxBytes": LOG_FILE_MAX_BYTES,
+                "backupCount": LOG_FILE_BACKUPS,
+                "encoding": "utf-8",
+                "delay": True,
+                "level": "WARNING",
+                "formatter": "dated",
+            },
+            "stderr": {"class": "logging.StreamHandler", "formatter": "plain", "level": "DEBUG"},
+        },
+        "root": {"handlers": ["file", "stderr"] if debug else ["file"], "level": "WARNING"},
+        "loggers": loggers,
+    }
+
+
+LOGGING = logging_config(MXROUTE_HOME, DEBUG)

@@ -8,6 +8,8 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
+import dns.flags
+import dns.rdatatype
 import pytest
 from hypothesis import given, settings
 
@@ -194,3 +196,38 @@ def test_named_checkzone_accepts_every_generated_zone_after_a_write(
         backend.write("prop.test", mx, backend.read("prop.test"))
         done = checkzone(root, "prop.test")
         assert done.returncode == 0, done.stdout
+
+
+def test_named_serves_the_ttl_the_old_mx_lines_had(named: NamedServer, tmp_path: Path) -> None:
+    path = named.zones_dir / "plain.test.zone"
+    backend = served(named, "plain.test", tmp_path)
+    path.write_text(path.read_text().replace("plain.test.\tIN\tMX", "plain.test.\t14400\tIN\tMX"))
+    named.rndc("reload", "plain.test")
+    backend.ttl = 900
+    written = backend.write("plain.test", NEW, backend.read("plain.test"))
+    named.wait_serial("plain.test", written.serial)
+    [rrset] = named.query("plain.test", "MX").answer
+    assert rrset.ttl == 14400
+    assert served_mx(named, "plain.test") == (pairs(NEW), written.serial)
+
+
+def test_lookup_and_named_agree_that_a_delegated_name_is_not_the_zones(
+    named: NamedServer, tmp_path: Path
+) -> None:
+    path = named.zones_dir / "plain.test.zone"
+    backend = served(named, "plain.test", tmp_path)
+    path.write_text(
+        path.read_text()
+        + "sub.plain.test.\tIN\tNS\tns.sub.plain.test.\n"
+        + "ns.sub.plain.test.\tIN\tA\t192.0.2.77\n"
+        + "mx.sub.plain.test.\tIN\tA\t192.0.2.78\n"
+    )
+    written = backend.write("plain.test", NEW, backend.read("plain.test"))  # serial + reload
+    named.wait_serial("plain.test", written.serial)
+    for name in ("mx.sub.plain.test", "ns.sub.plain.test", "sub.plain.test"):
+        reply = named.query(name, "A")
+        # named answers with a referral: no answer, not authoritative, the cut's NS.
+        assert not reply.answer and not reply.flags & dns.flags.AA, name
+        assert any(rrset.rdtype == dns.rdatatype.NS for rrset in reply.authority), name
+        assert backend.lookup("plain.test", name).status == "delegated"
+    assert backend.lookup("plain.test", "mail.plain.test").status == "ok"

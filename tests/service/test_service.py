@@ -117,3 +117,15 @@ def test_history_lists_the_changes_newest_first(service: Service) -> None:
     assert [e.action for e in entries] == ["set_mode", "add_mx", "add_domain"]
     assert entries[0].mode_before == "auto" and entries[0].mode_after == "backup"
     assert entries[0].actor == "tester" and entries[0].interface == "cli"
+
+
+def test_an_exchanger_below_a_zone_cut_is_not_judged_by_the_glue(service: Service) -> None:
+    zone_file = service.settings.zones_dir / f"{ZONE}.zone"
+    # Glue that would make mx.sub this server, if the parent zone's copy were believed.
+    with zone_file.open("a") as out:
+        out.write("sub IN NS ns.elsewhere.test.\nmx.sub IN A 192.0.2.1\n")
+    result = service.add_mx(ZONE, 5, "mx.sub.example.test", actor=ACTOR)
+    entry = result.detection.groups[0][1][0]
+    assert entry.record.exchanger == "mx.sub.example.test"
+    assert not entry.is_self
+    assert entry.status in ("timeout", "servfail", "nxdomain")  # asked DNS, not the glue

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from mxroute.errors import ConfigError
 from mxroute.mta.exim import render_exim_config
 from mxroute.mta.lists import LOCAL_DOMAINS, SECONDARY_MX
 from tests.docblocks import block_after
@@ -45,11 +46,20 @@ def test_without_server_names_hosts_treat_as_local_is_left_unset() -> None:
     ["lists", "/var/lib/mx route/lists", "/a:b", "/var/$domain", "/x\nbegin routers", "/a\\b"],
 )
 def test_a_path_that_exim_would_interpret_is_refused(path: str) -> None:
-    with pytest.raises(ValueError, match="lists directory"):
+    with pytest.raises(ConfigError, match="lists directory") as refused:
         render_exim_config(Path(path), ["mx.example.com"])
+    assert "MXROUTE_MTA_LISTS_DIR" in refused.value.message
+    assert "\n" not in refused.value.message
+
+
+def test_the_refusal_names_the_path_and_the_character_exim_would_interpret() -> None:
+    with pytest.raises(ConfigError) as refused:
+        render_exim_config(Path("/var/lib/mx route/lists"), ["mx.example.com"])
+    assert "'/var/lib/mx route/lists'" in refused.value.message
+    assert "SPACE" in refused.value.message
 
 
 @pytest.mark.parametrize("name", ["mx.example.com : *", "MX.example.com", "mx_1.example.com", ""])
 def test_a_server_name_that_is_not_a_normalised_host_is_refused(name: str) -> None:
-    with pytest.raises(ValueError, match="server name"):
+    with pytest.raises(ConfigError, match="server name"):
         render_exim_config(Path("/l"), [name])

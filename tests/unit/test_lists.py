@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import stat
 import threading
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from mxroute.core.routing import Mode
 from mxroute.errors import StepFailed
 from mxroute.mta.lists import FILES, RoutingLists
+from tests.unit.test_atomic import no_space_after
 
 MODES = {
     "local.example": Mode.LOCAL,
@@ -257,3 +259,60 @@ def test_concurrent_writers_and_readers_never_see_half_a_change(tmp_path: Path) 
         thread.join()
     assert errors == []
     assert _lists(tmp_path).read() in (a, b)
+
+
+def test_a_replaced_file_keeps_the_operators_owner(tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("only root can give a file away")
+    routing = _lists(tmp_path)
+    routing.write(MODES)
+    target = routing.directory / "localdomains"
+    shutil.chown(target, "nobody", "nogroup")
+    owner = (target.stat().st_uid, target.stat().st_gid)
+    routing.write({**MODES, "new.example": Mode.LOCAL})
+    assert (target.stat().st_uid, target.stat().st_gid) == owner
+
+
+def test_a_list_file_that_is_a_directory_is_a_step_failure_naming_it(tmp_path: Path) -> None:
+    routing = _lists(tmp_path)
+    (routing.directory / "secondarymx").mkdir(parents=True)
+    with pytest.raises(StepFailed, match=r"Could not read the routing lists \(.*secondarymx: "):
+        routing.write(MODES)
+    with pytest.raises(StepFailed, match="secondarymx"):
+        routing.read()
+
+
+def test_a_locks_directory_that_is_a_file_is_a_step_failure(tmp_path: Path) -> None:
+    (tmp_path / "locks").write_text("")
+    with pytest.raises(StepFailed, match=r"Could not lock the routing lists .*locks") as failed:
+        _lists(tmp_path).write(MODES)
+    assert failed.value.code == "lists_failed"
+
+
+@pytest.mark.parametrize(
+    ("call", "successes", "failures"),
+    [
+        pytest.param("replace", 0, 1000, id="before-any-file-changed"),
+        pytest.param("fsync", 1, 1, id="after-one-file-changed-so-it-is-put-back"),
+    ],
+)
+def test_a_full_disk_leaves_the_previous_files_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, call: str, successes: int, failures: int
+) -> None:
+    routing = _lists(tmp_path)
+    routing.write(MODES)
+    before = _files(routing)
+    no_space_after(monkeypatch, call, successes, failures)
+    with pytest.raises(StepFailed, match=r"No space left.*so nothing was changed"):
+        routing.write({"other.example": Mode.LOCAL, "relay.example": Mode.BACKUP})
+    monkeypatch.undo()
+    assert _files(routing) == before
+    assert sorted(p.name for p in routing.directory.iterdir()) == sorted(FILES)
+
+
+def test_a_failed_put_back_is_said_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    routing = _lists(tmp_path)
+    routing.write(MODES)
+    no_space_after(monkeypatch, "replace", 1)  # the first file goes in, nothing after
+    with pytest.raises(StepFailed, match="could not be put back, so check them by hand"):
+        routing.write({"other.example": Mode.LOCAL})

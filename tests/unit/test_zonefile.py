@@ -15,9 +15,10 @@ import pytest
 
 from mxroute.core.records import MXRecord, MXSet
 from mxroute.core.serial import serial_gt
-from mxroute.dns.base import Snapshot
-from mxroute.dns.zonefile import ZoneFileBackend
+from mxroute.dns.base import DELEGATED, Snapshot
+from mxroute.dns.zonefile import ZoneFileBackend, _read_back
 from mxroute.errors import ConfigError, Conflict, InvalidInput, NotFound, StepFailed
+from tests.unit.test_atomic import no_space_after
 
 ZONES = Path(__file__).resolve().parent.parent / "zones"
 TODAY = date(2025, 3, 14)
@@ -94,6 +95,11 @@ def backend(zones: Path, check_command: str = "", reload_command: str = "") -> Z
 
 def text_of(zones: Path, zone: str) -> str:
     return (zones / f"{zone}.zone").read_text()
+
+
+def temp_files(zones: Path) -> list[str]:
+    """Temp files left in the zones directory (a replacement must never leave one)."""
+    return [p.name for p in zones.iterdir() if p.name.endswith(".tmp")]
 
 
 def rrsets(text: str, zone: str, directory: Path) -> dict[tuple[str, str], set[str]]:
@@ -241,22 +247,145 @@ def test_writing_a_null_mx_and_an_empty_set(zones: Path) -> None:
     assert len(zf.read("plain.test").mx) == 0
 
 
-def test_mx_lines_get_the_configured_ttl_only_when_the_old_ones_had_one(zones: Path) -> None:
-    zf = ZoneFileBackend(zones, zones.parent / "locks", ttl=900, today=lambda: TODAY)
+def ttl_backend(zones: Path, ttl: int = 900) -> ZoneFileBackend:
+    return ZoneFileBackend(zones, zones.parent / "locks", ttl=ttl, today=lambda: TODAY)
+
+
+def test_new_mx_lines_keep_the_ttl_the_old_ones_stated(zones: Path) -> None:
+    zf = ttl_backend(zones)
     zf.write("origin.test", NEW, zf.read("origin.test"))  # old lines: "@ 300 IN MX"
-    assert "origin.test.\t900\tIN\tMX\t5 mx-a.example.org.\n" in text_of(zones, "origin.test")
+    text = text_of(zones, "origin.test")
+    assert "origin.test.\t300\tIN\tMX\t5 mx-a.example.org.\n" in text
+    assert "origin.test.\t300\tIN\tMX\t10 mx-b.example.org.\n" in text
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "kept"),
+    [("14400", "300", 14400), ("", "300", 300), ("1h", "", 3600), ("2147483647", "", 2**31 - 1)],
+)
+def test_new_mx_lines_take_the_ttl_of_the_first_old_line_that_states_one(
+    zones: Path, first: str, second: str, kept: int
+) -> None:
+    path = zones / "plain.test.zone"
+    path.write_text(
+        path.read_text()
+        .replace("plain.test.\tIN\tMX\t10", f"plain.test.\t{first}\tIN\tMX\t10")
+        .replace("plain.test.\tIN\tMX\t20", f"plain.test.\t{second}\tIN\tMX\t20")
+    )
+    zf = ttl_backend(zones)
+    zf.write("plain.test", NEW, zf.read("plain.test"))
+    text = path.read_text()
+    assert f"plain.test.\t{kept}\tIN\tMX\t5 mx-a.example.org.\n" in text
+    assert f"plain.test.\t{kept}\tIN\tMX\t10 mx-b.example.org.\n" in text
+
+
+def test_new_mx_lines_state_no_ttl_when_the_old_ones_took_the_files(zones: Path) -> None:
+    zf = ttl_backend(zones)
     zf.write("plain.test", NEW, zf.read("plain.test"))  # old lines: no TTL, $TTL above
     assert "plain.test.\tIN\tMX\t5 mx-a.example.org.\n" in text_of(zones, "plain.test")
 
 
-def test_mx_lines_get_the_configured_ttl_when_no_ttl_directive_precedes_them(
+def test_without_a_ttl_directive_new_mx_lines_state_the_ttl_the_old_ones_inherited(
     zones: Path,
 ) -> None:
     path = zones / "plain.test.zone"
     path.write_text(path.read_text().replace("$TTL 3600\n", "").replace("IN\tSOA", "600\tIN\tSOA"))
-    zf = ZoneFileBackend(zones, zones.parent / "locks", ttl=900, today=lambda: TODAY)
+    zf = ttl_backend(zones)
+    zf.write("plain.test", NEW, zf.read("plain.test"))
+    # RFC 1035: a TTL-less line takes the last TTL stated above it (the SOA's 600) ...
+    assert "plain.test.\t600\tIN\tMX\t5 mx-a.example.org.\n" in path.read_text()
+    # ... so every record keeps its TTL, MX included.
+    after = dns.zone.from_text(path.read_text(), "plain.test.", relativize=False)
+    assert {rds.ttl for _, node in after.nodes.items() for rds in node} == {600}
+
+
+def test_without_any_ttl_above_them_new_mx_lines_state_the_soa_minimum(zones: Path) -> None:
+    path = zones / "nomx.test.zone"
+    path.write_text(path.read_text().replace("$TTL 3600\n", ""))  # SOA: no TTL, MINIMUM 300
+    zf = ttl_backend(zones)
+    zf.write("nomx.test", mxset((10, "mail.nomx.test")), zf.read("nomx.test"))
+    assert "nomx.test.\t300\tIN\tMX\t10 mail.nomx.test.\n" in path.read_text()
+
+
+def no_known_ttl(zones: Path) -> Path:
+    """plain.test with no $TTL and an $INCLUDE above its MX lines: their TTL is not known."""
+    path = zones / "plain.test.zone"
+    path.write_text(
+        path.read_text()
+        .replace("$TTL 3600\n", "")
+        .replace("plain.test.\tIN\tNS", "$INCLUDE plain.test.inc\nplain.test.\tIN\tNS")
+    )
+    (zones / "plain.test.inc").write_text("extra\tIN\tA\t192.0.2.99\n")
+    return path
+
+
+def test_the_configured_ttl_is_used_when_no_ttl_is_known(zones: Path) -> None:
+    path = no_known_ttl(zones)
+    zf = ttl_backend(zones)
     zf.write("plain.test", NEW, zf.read("plain.test"))
     assert "plain.test.\t900\tIN\tMX\t5 mx-a.example.org.\n" in path.read_text()
+
+
+@pytest.mark.parametrize("ttl", [0, -1, 2**31, 2**32])
+def test_a_configured_ttl_outside_the_rfc_range_is_refused_when_needed(
+    zones: Path, ttl: int
+) -> None:
+    path = no_known_ttl(zones)
+    before = path.read_bytes()
+    zf = ttl_backend(zones, ttl)
+    with pytest.raises(ConfigError, match=r"configured TTL .* outside 1\.\.2147483647") as caught:
+        zf.write("plain.test", NEW, zf.read("plain.test"))
+    assert caught.value.code == "zone_ttl"
+    assert path.read_bytes() == before
+    with pytest.raises(ConfigError, match="configured TTL"):
+        zf.create("fresh.test", NEW, "")
+    assert not zf.exists("fresh.test")
+    # Where no line needs it, the bad setting does not block a write.
+    zf.write("origin.test", NEW, zf.read("origin.test"))
+
+
+@pytest.mark.parametrize("ttl", ["0", "2147483648", "4294967295"])
+def test_an_old_mx_ttl_outside_the_rfc_range_is_refused_naming_its_line(
+    zones: Path, ttl: str
+) -> None:
+    path = zones / "plain.test.zone"
+    path.write_text(path.read_text().replace("plain.test.\tIN\tMX\t20", f"@\t{ttl}\tIN\tMX\t20"))
+    before = path.read_bytes()
+    zf = ttl_backend(zones)
+    with pytest.raises(ConfigError, match=rf"plain\.test\.zone line 5: the TTL {ttl}, which"):
+        zf.write("plain.test", NEW, zf.read("plain.test"))
+    assert path.read_bytes() == before
+    zf.write("plain.test", MXSet(), zf.read("plain.test"))  # removing every MX needs no TTL
+
+
+def test_new_mx_lines_that_do_not_read_back_as_meant_are_never_written(zones: Path) -> None:
+    broken = MXRecord(10, "mx.example.org")
+    object.__setattr__(broken, "exchanger", "mx.example.org. 20 evil.example.net")
+    path = zones / "plain.test.zone"
+    before = path.read_bytes()
+    zf = backend(zones)
+    with pytest.raises(StepFailed, match="not what dnspython reads back") as caught:
+        zf.write("plain.test", MXSet.of([broken]), zf.read("plain.test"))
+    assert caught.value.step == "zone"
+    assert path.read_bytes() == before
+    assert not temp_files(zones)
+
+
+@pytest.mark.parametrize(
+    ("line", "why"),
+    [
+        ("plain.test.\tIN\tMX\t10 other.example.org.", "read back as"),
+        ("other.test.\tIN\tMX\t10 mx.example.org.", "read back as"),
+        ("plain.test.\t60\tIN\tMX\t10 mx.example.org.", "read back as"),
+        ("plain.test.\tIN\tTXT\t10 mx.example.org.", "read back as"),
+        ("plain.test.\tIN\tMX\t10 mx..example.org.", "empty"),
+    ],
+)
+def test_the_read_back_check_notices_any_difference(line: str, why: str) -> None:
+    meant = mxset((10, "mx.example.org"))
+    _read_back("plain.test.", meant, None, ["plain.test.\tIN\tMX\t10 mx.example.org."])
+    with pytest.raises(StepFailed, match=why):
+        _read_back("plain.test.", meant, None, [line])
 
 
 def test_mx_records_below_the_apex_are_left_alone(zones: Path) -> None:
@@ -461,7 +590,7 @@ def test_a_failed_check_leaves_the_file_byte_identical(zones: Path) -> None:
         zf.write("plain.test", NEW, zf.read("plain.test"))
     assert caught.value.step == "zone_check"
     assert path.read_bytes() == before
-    assert not [p for p in zones.iterdir() if p.name.endswith(".tmp")]
+    assert not temp_files(zones)
 
 
 def test_the_check_command_sees_the_new_file_from_the_zones_directory(zones: Path) -> None:
@@ -480,7 +609,7 @@ def test_a_failed_reload_puts_the_previous_file_back(zones: Path) -> None:
     assert caught.value.step == "zone_reload"
     assert path.read_bytes() == before
     assert path.stat().st_mode & 0o7777 == 0o640
-    assert not [p for p in zones.iterdir() if p.name.endswith(".tmp")]
+    assert not temp_files(zones)
 
 
 def test_the_reload_command_runs_after_the_new_file_is_in_place(zones: Path) -> None:
@@ -604,3 +733,116 @@ def test_lookup_uses_a_wildcard(zones: Path) -> None:
 def test_lookup_of_a_name_outside_the_zone_is_refused(zones: Path) -> None:
     with pytest.raises(InvalidInput, match="not in the zone"):
         backend(zones).lookup("plain.test", "mail.example.org")
+
+
+DELEGATION = (
+    "sub\tIN\tNS\tns.other.example.\n"
+    "sub\tIN\tNS\tns.sub\n"
+    "ns.sub\tIN\tA\t192.0.2.77\n"  # glue
+    "mx.sub\tIN\tA\t192.0.2.78\n"  # occluded by the cut: not the zone's to publish
+    "into\tIN\tCNAME\tmx.sub\n"
+    "*.wild\tIN\tA\t192.0.2.79\n"
+    "$ORIGIN wild.plain.test.\n"
+    "cut\tIN\tNS\tns.other.example.\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "status", "alias_of"),
+    [
+        ("sub.plain.test", "delegated", None),
+        ("mx.sub.plain.test", "delegated", None),
+        ("ns.sub.plain.test", "delegated", None),
+        ("deep.below.sub.plain.test", "delegated", None),
+        ("into.plain.test", "delegated", "mx.sub.plain.test"),
+        ("x.cut.wild.plain.test", "delegated", None),  # the cut beats the wildcard
+        ("other.wild.plain.test", "ok", None),
+        ("mail.plain.test", "ok", None),
+        ("nothing.plain.test", "nxdomain", None),
+    ],
+)
+def test_lookup_reports_names_at_or_below_a_zone_cut_as_delegated(
+    zones: Path, name: str, status: str, alias_of: str | None
+) -> None:
+    path = zones / "plain.test.zone"
+    path.write_text(path.read_text() + DELEGATION)
+    found = backend(zones).lookup_many("plain.test", [name])[name]
+    assert (found.status, found.alias_of) == (status, alias_of)
+    assert found.resolved == (status == "ok")
+    assert DELEGATED == "delegated"
+
+
+def test_the_apex_ns_records_are_no_zone_cut(zones: Path) -> None:
+    found = backend(zones).lookup("plain.test", "ns1.plain.test")
+    assert (found.status, {str(a) for a in found.addresses}) == ("ok", {"192.0.2.53"})
+
+
+# -- failing to lock, read or write -------------------------------------------------------
+
+
+def test_a_zone_path_that_is_a_directory_is_said_plainly(zones: Path) -> None:
+    (zones / "dir.test.zone").mkdir()
+    zf = backend(zones)
+    assert not zf.exists("dir.test")
+    for action in (
+        lambda: zf.read("dir.test"),
+        lambda: zf.lookup("dir.test", "mail.dir.test"),
+        lambda: zf.create("dir.test", NEW, ""),
+        lambda: zf.write("dir.test", NEW, Snapshot("dir.test", 1, MXSet())),
+    ):
+        with pytest.raises(StepFailed, match=r"dir\.test\.zone, is a directory; move it") as caught:
+            action()
+        assert caught.value.code == "zone_failed"
+    assert (zones / "dir.test.zone").is_dir()
+
+
+def test_a_locks_directory_that_is_a_file_is_a_step_failure(zones: Path) -> None:
+    (zones.parent / "locks").write_text("not a directory\n")
+    path = zones / "plain.test.zone"
+    before = path.read_bytes()
+    zf = backend(zones)
+    with pytest.raises(StepFailed, match=r"Could not lock the zone plain\.test .*locks") as caught:
+        zf.write("plain.test", NEW, zf.read("plain.test"))
+    assert caught.value.step == "zone"
+    assert path.read_bytes() == before
+    with pytest.raises(StepFailed, match=r"Could not lock the zone fresh\.test"):
+        zf.create("fresh.test", NEW, "")
+
+
+def test_a_zones_directory_that_cannot_be_read_is_a_step_failure(zones: Path) -> None:
+    blocked = zones.parent / "blocked"
+    blocked.write_text("a file where the zones directory should be\n")
+    zf = ZoneFileBackend(blocked, zones.parent / "locks")
+    with pytest.raises(StepFailed, match=r"Could not read the zone file .*blocked.*plain\.test"):
+        zf.read("plain.test")
+    with pytest.raises(StepFailed, match=r"Could not write the zone file .*fresh\.test\.zone"):
+        zf.create("fresh.test", NEW, "")
+
+
+@pytest.mark.parametrize("failing", ["fsync", "replace"])
+def test_a_full_disk_while_writing_is_a_step_failure_that_changes_nothing(
+    zones: Path, monkeypatch: pytest.MonkeyPatch, failing: str
+) -> None:
+    path = zones / "plain.test.zone"
+    before = path.read_bytes()
+    zf = backend(zones)
+    snapshot = zf.read("plain.test")
+    no_space_after(monkeypatch, failing)
+    with pytest.raises(StepFailed, match=r"Could not write the zone file .*No space left") as c:
+        zf.write("plain.test", NEW, snapshot)
+    monkeypatch.undo()
+    assert c.value.step == "zone"
+    assert "free space" in c.value.message
+    assert path.read_bytes() == before
+    assert not temp_files(zones)
+
+
+def test_a_reload_failure_whose_undo_fails_too_says_both(
+    zones: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    zf = backend(zones, reload_command="sh -c 'echo rndc down >&2; exit 1'")
+    snapshot = zf.read("plain.test")
+    no_space_after(monkeypatch, "replace", 1)  # the new file goes in, the old one not back
+    with pytest.raises(StepFailed, match=r"rndc down.*could not be put back") as caught:
+        zf.write("plain.test", NEW, snapshot)
+    assert caught.value.step == "zone"

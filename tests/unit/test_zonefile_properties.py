@@ -5,7 +5,8 @@ multi-line entries, blank-owner continuations, relative and absolute targets, mi
 case, MX below the apex). After any write: every non-MX line is byte-for-byte as it
 was (apart from the serial token, and the zone name written in front of a blank-owner
 line that a removed MX line gave its owner), every other record is unchanged,
-reading back gives exactly the written set, and the serial moved forward (RFC 1982).
+reading back gives exactly the written set, the new MX records have the TTL the old
+ones had, and the serial moved forward (RFC 1982).
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ class Generated:
 
     lines: list[str] = field(default_factory=list)
     mx_lines: set[int] = field(default_factory=set)  # lines of apex MX entries
+    # Each apex MX entry: first line, last line, whether it states its own TTL.
+    mx_entries: list[tuple[int, int, bool]] = field(default_factory=list)
     serial_line: int = 0
     soa_last_line: int = 0
     serial: int = 1
@@ -92,6 +95,7 @@ def zones(draw: st.DrawFn) -> Generated:
         priority = draw(st.integers(0, 65535))
         written, normal = target()
         z.mx_lines.add(len(z.lines))
+        z.mx_entries.append((len(z.lines), len(z.lines), any(c.isdigit() for c in middle)))
         add(f"{owner}\t{middle}\t{priority} {written}")
         z.mx.add((priority, normal))
 
@@ -132,6 +136,7 @@ def zones(draw: st.DrawFn) -> Generated:
             priority = draw(st.integers(0, 65535))
             written, normal = target()
             z.mx_lines.update({len(z.lines), len(z.lines) + 1})
+            z.mx_entries.append((len(z.lines), len(z.lines) + 1, False))
             add(f"@\tIN\tMX\t( {priority}\t; priority")
             add(f"\t\t{written} )\t; exchanger")
             z.mx.add((priority, normal))
@@ -239,3 +244,30 @@ def test_the_serial_only_moves_forward(z: Generated, mx: MXSet, today: date) -> 
     _, _, serial = write(z, mx, today)
     assert serial_gt(serial, z.serial)
     assert serial != 0
+
+
+def mx_ttl(text: str) -> int:
+    """The TTL dnspython gives the apex MX records of a zone's text."""
+    parsed = dns.zone.from_text(text, APEX, relativize=False)
+    rdataset = parsed.get_rdataset(APEX, "MX")
+    assert rdataset is not None
+    return int(rdataset.ttl)
+
+
+@EXAMPLES
+@given(zones(), mx_sets())
+def test_new_mx_records_have_the_ttl_the_old_ones_had(z: Generated, mx: MXSet) -> None:
+    text, _, _ = write(z, mx, date(2025, 3, 14))
+    if not len(mx):
+        return
+    # The oracle: dnspython's TTL for the first old entry that states one (else the first
+    # entry; with none, a TTL-less line after the SOA), alone: the other old entries
+    # become TTL-less apex TXT lines, which change neither owners nor TTLs around them.
+    lines = list(z.lines)
+    kept = next((e for e in z.mx_entries if e[2]), z.mx_entries[0] if z.mx_entries else None)
+    if kept is None:
+        lines.insert(z.soa_last_line + 1, f"{APEX}\tIN\tMX\t10 oracle.example.")
+    for first, last, states in z.mx_entries:
+        if (first, last, states) != kept:
+            lines[first : last + 1] = [f'{APEX}\tIN\tTXT\t"was MX"'] + [""] * (last - first)
+    assert mx_ttl(text) == mx_ttl("\n".join(lines) + "\n")

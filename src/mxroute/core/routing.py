@@ -81,7 +81,9 @@ class Resolution:
     """What looking up an exchanger's addresses gave.
 
     ``status`` is ``ok``, ``nxdomain`` (no such name), ``nodata`` (name without A/AAAA),
-    ``servfail`` or ``timeout`` (temporary). ``alias_of`` is set when the name is a CNAME.
+    ``servfail`` or ``timeout`` (temporary), or ``delegated`` (a zone file's answer for a
+    name below one of its zone cuts: ask DNS instead). ``alias_of`` is set when the name
+    is a CNAME.
     """
 
     addresses: frozenset[IPAddress] = frozenset()

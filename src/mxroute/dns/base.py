@@ -16,6 +16,10 @@ from typing import Protocol
 from mxroute.core.records import MXSet
 from mxroute.core.routing import Resolution
 
+# The Resolution status of a name that a zone delegates (a zone cut at or above it):
+# the zone is not authoritative for it, so resolve it elsewhere (with DNS).
+DELEGATED = "delegated"
+
 
 @dataclass(frozen=True)
 class Snapshot:
@@ -46,5 +50,9 @@ class Backend(Protocol):
         ...
 
     def lookup_many(self, zone: str, names: Iterable[str]) -> dict[str, Resolution]:
-        """The addresses of each name as this zone (which contains them all) publishes them."""
+        """The addresses of each name as this zone (which contains them all) publishes them.
+
+        A name the zone delegates (a zone cut at or above it, even through an alias) has
+        status :data:`DELEGATED`: resolve it elsewhere.
+        """
         ...

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+from collections.abc import Sequence
+from typing import TypeVar
 
 import dns.asyncresolver
 import dns.exception
@@ -26,6 +28,8 @@ from mxroute.errors import ConfigError
 log = logging.getLogger(__name__)
 
 _TYPES = (dns.rdatatype.A, dns.rdatatype.AAAA)
+_R = TypeVar("_R", bound=dns.resolver.BaseResolver)
+_Result = dns.resolver.Answer | dns.exception.DNSException  # what one query gave
 # When A and AAAA disagree, the more telling status wins (a temporary failure may hide data).
 _RANK = {"ok": 0, "timeout": 1, "servfail": 2, "nxdomain": 3, "nodata": 4}
 
@@ -74,6 +78,16 @@ def _from_error(exc: Exception, qname: dns.name.Name) -> _Outcome:
     return _Outcome("servfail")
 
 
+def _resolution(qname: dns.name.Name, results: Sequence[_Result]) -> Resolution:
+    """The Resolution that the A and AAAA queries' answers (or errors) add up to."""
+    return _combine(
+        [
+            _from_answer(r, qname) if isinstance(r, dns.resolver.Answer) else _from_error(r, qname)
+            for r in results
+        ]
+    )
+
+
 def _combine(outcomes: list[_Outcome]) -> Resolution:
     addresses = frozenset().union(*(o.addresses for o in outcomes))
     alias = next((o.alias for o in outcomes if o.alias), None)
@@ -113,21 +127,10 @@ class Resolver:
         resolver.lifetime = self.timeout
         resolver.search = []
 
-    def _sync(self) -> dns.resolver.Resolver:
+    def _make(self, kind: type[_R]) -> _R:
+        """A blocking or asyncio resolver, configured for this server and timeout."""
         try:
-            resolver = dns.resolver.Resolver(configure=not self.server)
-        except dns.resolver.NoResolverConfiguration:
-            raise ConfigError(
-                "This system has no DNS resolver configured (/etc/resolv.conf); set "
-                "[resolver] server in mxroute.toml.",
-                code="resolver_missing",
-            ) from None
-        self._configure(resolver)
-        return resolver
-
-    def _async(self) -> dns.asyncresolver.Resolver:
-        try:
-            resolver = dns.asyncresolver.Resolver(configure=not self.server)
+            resolver = kind(configure=not self.server)
         except dns.resolver.NoResolverConfiguration:
             raise ConfigError(
                 "This system has no DNS resolver configured (/etc/resolv.conf); set "
@@ -140,27 +143,25 @@ class Resolver:
     def addresses(self, name: str) -> Resolution:
         """The A and AAAA addresses of ``name`` (blocking)."""
         qname = _absolute(name)
-        resolver = self._sync()
-        outcomes = []
-        for rdtype in _TYPES:
+        resolver = self._make(dns.resolver.Resolver)
+
+        def one(rdtype: dns.rdatatype.RdataType) -> _Result:
             try:
-                answer = resolver.resolve(qname, rdtype, raise_on_no_answer=False)
+                return resolver.resolve(qname, rdtype, raise_on_no_answer=False)
             except dns.exception.DNSException as exc:
-                outcomes.append(_from_error(exc, qname))
-            else:
-                outcomes.append(_from_answer(answer, qname))
-        return _combine(outcomes)
+                return exc
+
+        return _resolution(qname, [one(t) for t in _TYPES])
 
     async def addresses_async(self, name: str) -> Resolution:
         """The A and AAAA addresses of ``name``; run many of these with asyncio.gather."""
         qname = _absolute(name)
-        resolver = self._async()
+        resolver = self._make(dns.asyncresolver.Resolver)
 
-        async def one(rdtype: dns.rdatatype.RdataType) -> _Outcome:
+        async def one(rdtype: dns.rdatatype.RdataType) -> _Result:
             try:
-                answer = await resolver.resolve(qname, rdtype, raise_on_no_answer=False)
+                return await resolver.resolve(qname, rdtype, raise_on_no_answer=False)
             except dns.exception.DNSException as exc:
-                return _from_error(exc, qname)
-            return _from_answer(answer, qname)
+                return exc
 
-        return _combine(list(await asyncio.gather(*(one(t) for t in _TYPES))))
+        return _resolution(qname, await asyncio.gather(*(one(t) for t in _TYPES)))

@@ -9,14 +9,23 @@ here because an operator will see them in the file:
   record gets the zone's absolute name written in front of it (``example.com.`` +
   the line as it was), so it keeps its owner. This is the only change outside MX
   lines and the serial, and it is made only when needed.
-* TTL: the new MX lines carry an explicit TTL (the configured ``ttl``) when any old
-  apex MX line had one, or when no ``$TTL`` precedes them in the file (where a
-  TTL-less line would inherit the TTL of whatever record is above it). Otherwise they
-  have none and take the file's ``$TTL``, as the old ones did.
+* TTL: the new MX lines keep the TTL the old apex MX lines had. When an old line
+  states its own TTL, every new line gets it (the first such line's). When none does
+  and a ``$TTL`` precedes them, they state none either and take the file's ``$TTL``,
+  as the old ones did. With no ``$TTL`` above them, a TTL-less line takes the last TTL
+  stated before it, else the SOA's MINIMUM (RFC 1035 §5.1, as BIND and dnspython read
+  it), so they get that TTL written out. The configured ``ttl`` is used only when that
+  is not known (an ``$INCLUDE`` above may state a TTL). A TTL outside 1..2147483647
+  (RFC 2181 §8) is refused.
 
 New MX lines go where the first old apex MX entry was (right after the SOA record when
 there was none), each as ``<zone>.  [ttl]  IN  MX  <priority> <exchanger>.``: absolute
-owner and exchanger, so they mean the same under any ``$ORIGIN``.
+owner and exchanger, so they mean the same under any ``$ORIGIN``. Before the file is
+replaced, dnspython reads the new lines back (owner, TTL, class, type and data must be
+what was meant); the rest of the zone is not re-parsed, which would cost seconds.
+
+Failing to lock, read or write a zone file (permissions, a full disk, a directory where
+the file should be) is :class:`~mxroute.errors.StepFailed` with step ``zone``.
 """
 
 from __future__ import annotations
@@ -27,7 +36,6 @@ import gc
 import ipaddress
 import logging
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -39,17 +47,21 @@ import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 import dns.rdtypes.mxbase
+import dns.ttl
+import dns.zonefile
 
+from mxroute.atomic import staged, write_atomically
 from mxroute.core.names import is_subdomain, parse_domain, parse_host
 from mxroute.core.records import MXRecord, MXSet
 from mxroute.core.routing import IPAddress, Resolution
 from mxroute.core.serial import next_serial
-from mxroute.dns.base import Snapshot
+from mxroute.dns.base import DELEGATED, Snapshot
 from mxroute.dns.masterfile import (
     Directive,
     Entry,
     MasterFileError,
     Record,
+    Token,
     absolute,
     scan,
     split_lines,
@@ -61,6 +73,8 @@ log = logging.getLogger(__name__)
 
 MAX_INCLUDE_DEPTH = 16
 MAX_ALIAS_CHAIN = 8
+MAX_TTL = 2**31 - 1  # RFC 2181 §8: a TTL with the top bit set is read as zero
+NEW_FILE_MODE = 0o644  # named runs as its own user and must read the zone
 # Zone files are mostly ASCII; surrogateescape carries any other byte through untouched.
 _ENCODING = "utf-8"
 _ERRORS = "surrogateescape"
@@ -147,12 +161,91 @@ def _mx_record(record: Record, where: str) -> MXRecord:
         ) from None
 
 
-def _format_mx(apex: str, record: MXRecord, ttl: int | None) -> str:
-    """One new MX line (without its line ending), checked by dnspython."""
-    rdata = f"{record.priority} {'.' if record.is_null else record.exchanger + '.'}"
-    dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.MX, rdata)  # raises if malformed
+def _mx_lines(apex: str, mx: MXSet, ttl: int | None) -> list[str]:
+    """The new MX lines (without line endings), read back by dnspython before use."""
+    if ttl is not None and not 1 <= ttl <= MAX_TTL:
+        raise ValueError(f"TTL {ttl} is outside 1..{MAX_TTL}")  # callers check first
     ttl_field = f"{ttl}\t" if ttl is not None else ""
-    return f"{apex}\t{ttl_field}IN\tMX\t{rdata}"
+    lines = [
+        f"{apex}\t{ttl_field}IN\tMX\t{r.priority} {'.' if r.is_null else r.exchanger + '.'}"
+        for r in mx
+    ]
+    if lines:
+        _read_back(apex, mx, ttl, lines)
+    return lines
+
+
+def _read_back(apex: str, mx: MXSet, ttl: int | None, lines: list[str]) -> None:
+    """Refuse new MX lines that dnspython does not read as exactly ``mx`` at ``apex``."""
+    wanted = {(r.priority, dns.name.from_text(r.exchanger)) for r in mx}  # "." is the root
+    try:
+        # A TTL-less line takes 0 here (the file's $TTL in the zone); a stated one its own.
+        rrsets = dns.zonefile.read_rrsets(
+            "\n".join(lines), rdclass=None, default_ttl=0 if ttl is None else None
+        )
+    except dns.exception.DNSException as exc:
+        why = str(exc)
+    else:
+        found = {
+            (rrset.name, rrset.ttl, rrset.rdclass, rdata.preference, rdata.exchange)
+            for rrset in rrsets
+            for rdata in rrset
+            if isinstance(rdata, dns.rdtypes.mxbase.MXBase)
+        }
+        meant = {(dns.name.from_text(apex), ttl or 0, dns.rdataclass.IN, *pair) for pair in wanted}
+        fine = found == meant and sum(len(rrset) for rrset in rrsets) == len(lines)
+        why = "" if fine else "read back as " + "; ".join(rrset.to_text() for rrset in rrsets)
+    if why:
+        raise StepFailed(
+            "zone",
+            f"The new MX lines for {apex} were not what dnspython reads back ({why}), so the "
+            "zone file was left as it was; this is a bug in mxroute, please report it.",
+        )
+
+
+def _configured_ttl(ttl: int) -> int:
+    if not 1 <= ttl <= MAX_TTL:
+        raise ConfigError(
+            f"The configured TTL {ttl} is outside 1..{MAX_TTL} seconds (RFC 2181); set "
+            "[dns] ttl to a number of seconds in that range.",
+            code="zone_ttl",
+        )
+    return ttl
+
+
+def _stated_ttl(token: Token, where: str) -> int:
+    """The TTL a line of the zone file states, in seconds, when new MX lines may take it."""
+    try:
+        ttl = dns.ttl.from_text(token.text)
+    except dns.exception.DNSException:
+        ttl = -1
+    if not 1 <= ttl <= MAX_TTL:
+        raise ConfigError(
+            f"{where}: the TTL {token.text}, which the new MX records would keep, is outside "
+            f"1..{MAX_TTL} seconds; fix it in the zone file.",
+            code="zone_ttl",
+        )
+    return ttl
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def _is_a_directory(zone: str, path: Path) -> StepFailed:
+    return StepFailed(
+        "zone",
+        f"The zone file of {zone}, {path}, is a directory; move it out of the way or change "
+        "the zone file template.",
+    )
+
+
+def _write_failure(path: Path, exc: OSError) -> StepFailed:
+    return StepFailed(
+        "zone",
+        f"Could not write the zone file {path} ({_reason(exc)}); check that mxroute may "
+        f"write to {path.parent} and that its disk has free space, then try again.",
+    )
 
 
 class ZoneFileBackend:
@@ -211,19 +304,24 @@ class ZoneFileBackend:
                 "check the zones directory.",
                 code="zone_not_found",
             ) from None
+        except IsADirectoryError:
+            raise _is_a_directory(zone, path) from None
         except OSError as exc:
-            raise ConfigError(
-                f"The zone file {path} cannot be read ({exc.strerror}); check its permissions.",
-                code="zone_unreadable",
-            ) from None
+            raise StepFailed(
+                "zone",
+                f"Could not read the zone file {path} ({_reason(exc)}); check that mxroute "
+                "may read it and the directories above it.",
+            ) from exc
 
     @staticmethod
     @contextlib.contextmanager
     def _gc_paused() -> Iterator[None]:
-        """Pause the cyclic garbage collector while a zone is scanned.
+        """Pause the cyclic garbage collector while a zone is scanned and used.
 
         A big zone makes a million small tuples; with the collector on, each batch of
         allocations re-traverses all of them, doubling the time. They hold no cycles.
+        The block must drop them before it ends: the first collection after it would
+        otherwise traverse every one that is still alive (150-200 ms at 100k records).
         """
         was_enabled = gc.isenabled()
         gc.disable()
@@ -236,10 +334,28 @@ class ZoneFileBackend:
     @contextlib.contextmanager
     def _lock(self, zone: str) -> Iterator[None]:
         """An exclusive per-zone lock that holds across processes (flock on a lock file)."""
-        self.locks_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.locks_dir / f"zone-{zone}.lock", "a") as handle:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-            yield  # closing the file releases the lock
+        lock = self.locks_dir / f"zone-{zone}.lock"
+
+        def failure(exc: OSError) -> StepFailed:
+            return StepFailed(
+                "zone",
+                f"Could not lock the zone {zone} with {lock} ({_reason(exc)}); check that "
+                f"{self.locks_dir} is a directory mxroute may write to.",
+            )
+
+        try:
+            self.locks_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(lock, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        except OSError as exc:
+            raise failure(exc) from exc
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except OSError as exc:
+                raise failure(exc) from exc
+            yield
+        finally:
+            os.close(fd)  # closing the file releases the lock
 
     # -- scanning --------------------------------------------------------------------
 
@@ -323,8 +439,7 @@ class ZoneFileBackend:
             elif entry.rrtype == "SOA" and state.soa is None:
                 state.soa = (source, entry)
 
-        with self._gc_paused():
-            self._walk(path, lines, apex, None, 0, visit)
+        self._walk(path, lines, apex, None, 0, visit)
         return state
 
     @staticmethod
@@ -345,31 +460,41 @@ class ZoneFileBackend:
     def read(self, zone: str) -> Snapshot:
         """The zone's SOA serial and apex MX set (MX records in included files count)."""
         zone = parse_domain(zone)
-        return self._scan(zone, self.path(zone)).snapshot()
+        path = self.path(zone)
+        with self._gc_paused():
+            return self._scan(zone, path).snapshot()  # the scan is dropped before the end
 
     def write(self, zone: str, mx: MXSet, expected: Snapshot) -> Snapshot:
         """Replace the apex MX records if the zone still matches ``expected``."""
         zone = parse_domain(zone)
         path = self.path(zone)
         with self._lock(zone):
-            state = self._scan(zone, path)
-            self._refuse_includes(state)
-            current = state.snapshot()
-            if current.serial != expected.serial or current.mx != expected.mx:
-                how = (
-                    f"serial {expected.serial}, now {current.serial}"
-                    if current.serial != expected.serial
-                    else f"edited by hand, serial still {current.serial}"
-                )
-                raise Conflict(
-                    f"The MX records of {zone} changed since you read them ({how}); "
-                    "reload and try again."
-                )
-            serial = next_serial(current.serial, self.today())
-            text = _edited(state, mx, serial, self.ttl)
-            self._replace(zone, path, text.encode(_ENCODING, _ERRORS), state.raw)
+            with self._gc_paused():
+                data, previous, serial = self._edit(zone, path, mx, expected)
+            self._replace(zone, path, data, previous)
         log.info("wrote %d MX record(s) to %s, serial %d", len(mx), path, serial)
         return Snapshot(zone, serial, mx)
+
+    def _edit(
+        self, zone: str, path: Path, mx: MXSet, expected: Snapshot
+    ) -> tuple[bytes, bytes, int]:
+        """The new file, the current one and the new serial, if ``expected`` still holds."""
+        state = self._scan(zone, path)
+        self._refuse_includes(state)
+        current = state.snapshot()
+        if current.serial != expected.serial or current.mx != expected.mx:
+            how = (
+                f"serial {expected.serial}, now {current.serial}"
+                if current.serial != expected.serial
+                else f"edited by hand, serial still {current.serial}"
+            )
+            raise Conflict(
+                f"The MX records of {zone} changed since you read them ({how}); "
+                "reload and try again."
+            )
+        serial = next_serial(current.serial, self.today())
+        text = _edited(state, mx, serial, self.ttl)
+        return text.encode(_ENCODING, _ERRORS), state.raw, serial
 
     @staticmethod
     def _refuse_includes(state: _Zone) -> None:
@@ -398,11 +523,12 @@ class ZoneFileBackend:
         path = self.path(zone)
         ns = parse_host(nameserver, what="name server", field="nameserver") if nameserver else ""
         ns = ns or f"ns1.{zone}"
+        ttl = _configured_ttl(self.ttl)
         day = self.today()
         serial = int(day.strftime("%Y%m%d")) * 100 + 1
         lines = [
             f"; Zone {zone}, created by mxroute on {day.isoformat()}.",
-            f"$TTL {self.ttl}",
+            f"$TTL {ttl}",
             f"@\tIN\tSOA\t{ns}. hostmaster.{zone}. (",
             f"\t\t\t{serial}\t; serial",
             "\t\t\t3600\t\t; refresh",
@@ -415,23 +541,29 @@ class ZoneFileBackend:
             lines.append(
                 f"{ns}.\tIN\tA\t127.0.0.1\t; placeholder: replace with the name server's address"
             )
-        lines += [_format_mx(zone + ".", record, None) for record in mx]
+        lines += _mx_lines(zone + ".", mx, None)
         data = ("\n".join(lines) + "\n").encode("ascii")
+        exists = InvalidInput(
+            f"The zone {zone} already exists ({path}); edit its MX records instead.",
+            code="zone_exists",
+            field="domain",
+        )
         with self._lock(zone):
+            if path.is_dir():
+                raise _is_a_directory(zone, path)
             if path.exists():
-                raise InvalidInput(
-                    f"The zone {zone} already exists ({path}); edit its MX records instead.",
-                    code="zone_exists",
-                    field="domain",
-                )
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self._temp_file(path, data, 0o644, None)
+                raise exists
             try:
-                self._check(zone, tmp)
-                os.link(tmp, path)  # fails instead of replacing a file made meanwhile
-            finally:
-                tmp.unlink(missing_ok=True)
-            _fsync_dir(path.parent)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                # exclusive: fails instead of replacing a file made meanwhile
+                with staged(
+                    path, data, mode=NEW_FILE_MODE, keep_existing=False, exclusive=True
+                ) as temp:
+                    self._check(zone, temp)
+            except OSError as exc:
+                if isinstance(exc, FileExistsError) and path.exists():
+                    raise exists from None
+                raise _write_failure(path, exc) from exc
         log.info("created zone %s in %s, serial %d", zone, path, serial)
         return Snapshot(zone, serial, mx)
 
@@ -444,6 +576,10 @@ class ZoneFileBackend:
 
         A CNAME sets ``alias_of`` (its first target) and is followed inside the zone; an
         alias leaving the zone gives status ``nodata`` (resolve ``alias_of`` elsewhere).
+        A name at or below a zone cut (an owner other than the apex with NS records: a
+        delegation) gives status ``delegated`` (:data:`~mxroute.dns.base.DELEGATED`),
+        directly or through an alias: this zone is not authoritative there, and its
+        records there are only glue, so resolve the name elsewhere (with DNS).
         Wildcards and empty non-terminals count; names made by $GENERATE are not seen.
         """
         zone = parse_domain(zone)
@@ -453,20 +589,29 @@ class ZoneFileBackend:
                 raise InvalidInput(
                     f"The name {name} is not in the zone {zone}.", code="not_in_zone", field="name"
                 )
-        state = _Zone(zone, zone + ".", self.path(zone), b"", [])
-        raw = self._read_bytes(state.path, zone)
+        path = self.path(zone)
+        with self._gc_paused():
+            return self._lookup(zone, path, wanted)  # the index is dropped before the end
+
+    def _lookup(self, zone: str, path: Path, wanted: dict[str, str]) -> dict[str, Resolution]:
+        state = _Zone(zone, zone + ".", path, b"", [])
+        raw = self._read_bytes(path, zone)
         lines = split_lines(raw.decode(_ENCODING, _ERRORS))
         by_owner: dict[str, list[tuple[Path, Record]]] = {}
+        cuts: set[str] = set()
 
         def visit(source: Path, entry: Entry) -> None:
             if isinstance(entry, Record) and (
                 entry.rrclass is None or entry.rrclass.text.upper() == "IN"
             ):
                 by_owner.setdefault(entry.owner, []).append((source, entry))
+                if entry.rrtype == "NS" and entry.owner != state.apex:
+                    cuts.add(entry.owner)
 
-        with self._gc_paused():
-            self._walk(state.path, lines, state.apex, None, 0, visit)
-        return {name: _resolve(state, by_owner, plain + ".") for name, plain in wanted.items()}
+        self._walk(path, lines, state.apex, None, 0, visit)
+        return {
+            name: _resolve(state, by_owner, cuts, plain + ".") for name, plain in wanted.items()
+        }
 
     # -- replacing the file ----------------------------------------------------------
 
@@ -476,63 +621,34 @@ class ZoneFileBackend:
                 "zone_check", self.check_command, cwd=self.zones_dir, zone=zone, file=str(file)
             )
 
-    @staticmethod
-    def _temp_file(target: Path, data: bytes, mode: int, owner: tuple[int, int] | None) -> Path:
-        """A fsynced temp file beside ``target`` with ``data``, ``mode`` and ``owner``."""
-        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        tmp = Path(name)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fchmod(handle.fileno(), mode)
-                if owner is not None:
-                    try:
-                        os.fchown(handle.fileno(), *owner)
-                    except PermissionError:
-                        # Only root may give a file away; mode alone must then do.
-                        log.warning("cannot give %s the owner %d:%d", target, *owner)
-                os.fsync(handle.fileno())
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        return tmp
-
     def _replace(self, zone: str, path: Path, data: bytes, previous: bytes) -> None:
-        """Check, atomically install, reload; a failed reload puts ``previous`` back."""
-        info = path.stat()
-        mode, owner = info.st_mode & 0o7777, (info.st_uid, info.st_gid)
-        tmp = self._temp_file(path, data, mode, owner)
+        """Check, atomically install, reload; a failed reload puts ``previous`` back.
+
+        The new file keeps the mode and owner of the file it replaces.
+        """
         try:
-            self._check(zone, tmp)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
-        _fsync_dir(path.parent)
+            with staged(path, data) as temp:
+                self._check(zone, temp)
+        except OSError as exc:
+            raise _write_failure(path, exc) from exc
         if not self.reload_command:
             return
         try:
             run_hook(
                 "zone_reload", self.reload_command, cwd=self.zones_dir, zone=zone, file=str(path)
             )
-        except StepFailed:
+        except StepFailed as failed:
             log.warning("reload of %s failed; putting the previous zone file back", zone)
-            back = self._temp_file(path, previous, mode, owner)
             try:
-                os.replace(back, path)
-            finally:
-                back.unlink(missing_ok=True)
-            _fsync_dir(path.parent)
+                write_atomically(path, previous)
+            except OSError as exc:
+                raise StepFailed(
+                    "zone",
+                    f"The reload of {zone} failed ({failed.message}) and the previous zone "
+                    f"file could not be put back in {path} ({_reason(exc)}); restore it by "
+                    "hand and reload the zone.",
+                ) from exc
             raise
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make a rename durable: fsync the directory that holds the file."""
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _edited(state: _Zone, mx: MXSet, serial: int, ttl: int) -> str:
@@ -545,12 +661,9 @@ def _edited(state: _Zone, mx: MXSet, serial: int, ttl: int) -> str:
         removed.update(range(record.first_line, record.last_line + 1))
     at = old[0].first_line if old else state.soa[1].last_line + 1
 
-    ttl_seen = any(
-        isinstance(e, Directive) and e.name == "$TTL" and e.first_line < at for e in state.entries
-    )
-    explicit = any(record.ttl is not None for record in old) or not ttl_seen
     eol = "\r" if lines and lines[0].endswith("\r") else ""
-    block = [_format_mx(state.apex, record, ttl if explicit else None) + eol for record in mx]
+    new_ttl = _new_ttl(state, old, at, ttl) if len(mx) else None
+    block = [line + eol for line in _mx_lines(state.apex, mx, new_ttl)]
 
     prefixed = _owner_fixes(state, removed, at, bool(block))
     serial_token = state.soa[1].rdata[2]
@@ -569,6 +682,31 @@ def _edited(state: _Zone, mx: MXSet, serial: int, ttl: int) -> str:
     if at >= len(lines):
         out.extend(block)
     return "\n".join(out)
+
+
+def _new_ttl(state: _Zone, old: list[Record], at: int, configured: int) -> int | None:
+    """The TTL the new MX lines state, None for none (the rules are in the module docstring)."""
+    for record in old:
+        if record.ttl is not None:
+            return _stated_ttl(record.ttl, state.where(state.path, record.first_line))
+    # The TTL a TTL-less line at ``at`` takes, as BIND and dnspython read the file.
+    implicit: Token | None = None
+    line = 0
+    for entry in state.entries:
+        if entry.first_line >= at:
+            break
+        if isinstance(entry, Directive):
+            if entry.name == "$TTL":
+                return None  # the old lines took the file's $TTL; so will the new ones
+            if entry.name == "$INCLUDE":
+                implicit = None  # the included file may state a TTL: not known here
+        elif entry.ttl is not None:
+            implicit, line = entry.ttl, entry.first_line
+        elif entry.rrtype == "SOA" and implicit is None and len(entry.rdata) == 7:
+            implicit, line = entry.rdata[6], entry.first_line  # its MINIMUM (RFC 1035)
+    if implicit is None:
+        return _configured_ttl(configured)
+    return _stated_ttl(implicit, state.where(state.path, line))
 
 
 def _owner_fixes(state: _Zone, removed: set[int], at: int, inserting: bool) -> dict[int, str]:
@@ -603,10 +741,14 @@ def _owner_fixes(state: _Zone, removed: set[int], at: int, inserting: bool) -> d
     return fixes
 
 
-def _resolve(state: _Zone, by_owner: dict[str, list[tuple[Path, Record]]], name: str) -> Resolution:
+def _resolve(
+    state: _Zone, by_owner: dict[str, list[tuple[Path, Record]]], cuts: set[str], name: str
+) -> Resolution:
     """Addresses of ``name`` (absolute) from the zone's records; follows in-zone CNAMEs."""
     first_alias: str | None = None
     for _ in range(MAX_ALIAS_CHAIN):
+        if cuts and _delegated(state.apex, cuts, name):
+            return Resolution(status=DELEGATED, alias_of=first_alias)
         records = by_owner.get(name)
         if records is None:
             if any(owner.endswith("." + name) for owner in by_owner):  # empty non-terminal
@@ -642,6 +784,15 @@ def _resolve(state: _Zone, by_owner: dict[str, list[tuple[Path, Record]]], name:
         status = "ok" if addresses else "nodata"
         return Resolution(frozenset(addresses), status, first_alias)
     return Resolution(status="servfail", alias_of=first_alias)  # an alias loop
+
+
+def _delegated(apex: str, cuts: set[str], name: str) -> bool:
+    """True when ``name`` (absolute, inside the zone) is at or below one of the ``cuts``."""
+    while name != apex and "." in name[:-1]:
+        if name in cuts:
+            return True
+        name = name.split(".", 1)[1]
+    return False
 
 
 def _wildcard(

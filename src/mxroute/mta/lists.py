@@ -22,10 +22,10 @@ import contextlib
 import fcntl
 import logging
 import os
-import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from mxroute.atomic import fsync_dir, write_atomically
 from mxroute.core.names import is_normalised_host
 from mxroute.core.routing import Mode
 from mxroute.errors import StepFailed
@@ -148,8 +148,8 @@ class RoutingLists:
             try:
                 self._replace_all(changed, wanted)
             except OSError as exc:
-                self._put_back(changed, before)
-                raise _failure("write", self.directory, exc) from exc
+                restored = self._put_back(changed, before)
+                raise _failure("write", self.directory, exc, restored=restored) from exc
             log.info("routing lists changed: %s", ", ".join(changed))
             if self.reload_command:
                 try:
@@ -173,42 +173,34 @@ class RoutingLists:
         return contents
 
     def _replace_all(self, names: list[str], wanted: _Contents) -> None:
+        """Replace each file atomically: the mail server sees the old or the new one.
+
+        An existing file keeps the operator's mode and owner (e.g. 0640
+        root:Debian-exim); a new one is 0644 so the mail server can read it.
+        """
         self.directory.mkdir(parents=True, exist_ok=True)
+        removed = False
         for name in names:
             data = wanted[name]
             if data is None:
                 (self.directory / name).unlink(missing_ok=True)
+                removed = True
             else:
-                self._replace(name, data)
-        _fsync_dir(self.directory)
+                write_atomically(self.directory / name, data, mode=FILE_MODE)
+        if removed:
+            fsync_dir(self.directory)
 
-    def _replace(self, name: str, data: bytes) -> None:
-        """Write a temp file beside the target, fsync it, rename it over the target.
-
-        A reader (the mail server) sees either the old or the new file, never a part.
-        """
-        target = self.directory / name
-        fd, temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.directory)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                # mkstemp makes 0600; keep the operator's mode and owner on an existing
-                # file (e.g. 0640 root:Debian-exim), else 0644 so the mail server can read.
-                _copy_mode_and_owner(target, handle.fileno())
-                os.fsync(handle.fileno())
-            os.replace(temp, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-            raise
-
-    def _put_back(self, names: list[str], before: _Contents) -> None:
-        """Best effort: restore ``names`` as ``before`` had them (we are already failing)."""
+    def _put_back(self, names: list[str], before: _Contents) -> bool:
+        """Best effort: restore ``names`` as ``before`` had them; True if they are so now."""
         try:
             self._replace_all(names, before)
         except OSError:
             log.exception("could not put the previous routing lists back in %s", self.directory)
+            with contextlib.suppress(StepFailed):  # the failure may have come before any change
+                current = self._read_all()
+                return all(current[name] == before[name] for name in names)
+            return False
+        return True
 
     @contextlib.contextmanager
     def _locked(self, *, shared: bool) -> Iterator[None]:
@@ -223,35 +215,25 @@ class RoutingLists:
         except OSError as exc:
             raise _failure("lock", self.locks_dir, exc) from exc
         try:
-            fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+            except OSError as exc:
+                raise _failure("lock", self.locks_dir, exc) from exc
             yield
         finally:
             os.close(fd)  # closing releases the lock
 
 
-def _failure(verb: str, directory: Path, exc: OSError) -> StepFailed:
+def _failure(verb: str, directory: Path, exc: OSError, *, restored: bool = True) -> StepFailed:
+    """One sentence: what failed on which path, what state the lists are in, what to do."""
+    state = (
+        "so nothing was changed"
+        if restored
+        else "and the previous lists could not be put back, so check them by hand"
+    )
     return StepFailed(
         "lists",
-        f"Could not {verb} the routing lists in {directory} ({exc.strerror or exc}), "
-        "so nothing was changed.",
+        f"Could not {verb} the routing lists ({exc.filename or directory}: "
+        f"{exc.strerror or exc}), {state}; check that mxroute may read and write {directory} "
+        "and that its disk has free space.",
     )
-
-
-def _copy_mode_and_owner(target: Path, fd: int) -> None:
-    try:
-        st = target.stat()
-    except FileNotFoundError:
-        os.fchmod(fd, FILE_MODE)
-        return
-    os.fchmod(fd, st.st_mode & 0o7777)
-    with contextlib.suppress(PermissionError):  # only root may give a file away
-        os.fchown(fd, st.st_uid, st.st_gid)
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make the renames durable: a crash must not bring the old names back."""
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
