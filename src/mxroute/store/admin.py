@@ -1,8 +1,8 @@
 """The Django admin for the store: a window on the data, not a way around the service.
 
-Adding or removing a domain, or changing its mode, must go through the service (it
-rewrites the mail server's routing lists and records the history), so the admin
-only lets an administrator reassign a domain's owner. The history is read-only.
+Every change to a domain (its owner and mode included) must go through the service,
+which rewrites the mail server's routing lists and records the history, so both
+admins here only show.
 """
 
 from __future__ import annotations
@@ -21,8 +21,21 @@ else:
     DomainModelAdmin = ChangeModelAdmin = admin.ModelAdmin
 
 
+class ReadOnly:
+    """Admin permissions that allow looking and nothing else."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Domain)
-class DomainAdmin(DomainModelAdmin):
+class DomainAdmin(ReadOnly, DomainModelAdmin):
     """Domains, read-only: every change goes through the service, which keeps the history."""
 
     list_display = ("name", "owner", "mode", "detected_mode", "effective", "updated_at")
@@ -44,30 +57,12 @@ class DomainAdmin(DomainModelAdmin):
         """The mode the mail server uses."""
         return obj.effective_mode.value
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(Change)
-class ChangeAdmin(ChangeModelAdmin):
+class ChangeAdmin(ReadOnly, ChangeModelAdmin):
     """The history, read-only."""
 
     list_display = ("at", "domain_name", "action", "actor", "interface", "summary")
     list_filter = ("action", "interface")
     search_fields = ("domain_name", "actor", "summary")
     date_hierarchy = "at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
