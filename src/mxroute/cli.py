@@ -354,7 +354,7 @@ def _render_change(result: ChangeResult, as_json: bool = False) -> None:
 
 
 def _fail(message: str, code: int) -> int:
-    click.echo(f"mxroute: {message}", err=True)
+    click.echo(f"mxroute: {' '.join(message.split())}", err=True)
     return code
 
 

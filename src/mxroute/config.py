@@ -320,12 +320,17 @@ def _database_url(value: object, origin: _Origin) -> str | None:
             "in the data directory."
         )
     try:
-        dj_database_url.parse(text)
+        parsed = dj_database_url.parse(text)
     except ValueError:  # dj_database_url.ParseError: a bad port or host, for instance
         raise ConfigError(
             f"The setting {origin.name} is not a valid {scheme}:// URL (check the host, the "
             "port and any special characters, which must be %-encoded)."
         ) from None
+    if not parsed.get("NAME"):
+        raise ConfigError(
+            f"The setting {origin.name} names no database; end the URL with the database's "
+            "name, as in postgresql://user@host/mxroute."
+        )
     return text
 
 

@@ -71,5 +71,5 @@ def initialise(*, demo: bool, actor: Actor, home: Path | None = None) -> tuple[P
 
     service = Service(load(settings.home))
     added = demo_data.add_demo_domains(service, actor) if demo else []
-    service.write_lists()
+    service.resync_lists()
     return settings.home, added

@@ -64,19 +64,28 @@ def _one_line(exc: Exception) -> str:
 def migrate(verbosity: int = 0) -> None:
     """Create or upgrade the store's tables (``mxroute init``; safe to repeat)."""
     setup()
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import call_command
+    from django.db import DatabaseError
 
-    call_command("migrate", interactive=False, verbosity=verbosity)
+    try:
+        call_command("migrate", interactive=False, verbosity=verbosity)
+    except (DatabaseError, ImproperlyConfigured) as exc:
+        raise ConfigError(
+            f"Cannot create mxroute's tables in the database ({_one_line(exc)}); check "
+            "[database] url or DATABASE_URL, and that the database server is running."
+        ) from None
 
 
 def check_ready() -> None:
     """ConfigError unless the database answers and holds mxroute's tables (after init)."""
+    from django.core.exceptions import ImproperlyConfigured
     from django.db import DatabaseError, connection
 
     try:
         connection.ensure_connection()
         tables = set(connection.introspection.table_names())
-    except DatabaseError as exc:
+    except (DatabaseError, ImproperlyConfigured) as exc:
         raise ConfigError(
             f"Cannot reach the database ({_one_line(exc)}); check [database] url or "
             "DATABASE_URL, and that the database server is running."

@@ -148,13 +148,12 @@ def run_hook(step: str, template: str, cwd: Path | None = None, **values: str) -
             raise StepFailed(
                 step,
                 f"The {label} command '{shlex.join(argv)}' did not finish within "
-                f"{TIMEOUT_SECONDS} s and was stopped, so nothing was changed; find out what "
-                "it waits for.",
+                f"{TIMEOUT_SECONDS} s and was stopped; find out what it waits for.",
             ) from None
     output = (stdout + stderr).strip()
     if proc.returncode != 0:
         detail = _one_line(output) or _status(proc.returncode)
-        raise StepFailed(step, f"The {label} command failed, so nothing was changed ({detail}).")
+        raise StepFailed(step, f"The {label} command failed ({detail}).")
     return output
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -10,10 +11,19 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-console = Console(highlight=False)
+# Piped output (grep, make run) is not squeezed into 80 columns: names stay whole.
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
 T = TypeVar("T")
 
 _MODE_STYLE = {"local": "green", "backup": "yellow", "remote": "cyan", "auto": "magenta"}
+
+
+def _table(*columns: str) -> Table:
+    """A table whose cells wrap instead of being cut with an ellipsis."""
+    table = Table(title_justify="left")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table
 
 
 def _mode(value: str | None) -> str:
@@ -29,10 +39,8 @@ def _warnings(warnings: list[str]) -> None:
 
 def mx_table(mx: list[dict[str, Any]], title: str = "MX records") -> Table:
     """Records by priority; equal priorities marked as sharing mail at random."""
-    table = Table(title=title, title_justify="left")
-    table.add_column("Priority", justify="right")
-    table.add_column("Exchanger")
-    table.add_column("Note")
+    table = _table("Priority", "Exchanger", "Note")
+    table.title = title
     for record in mx:
         shared = record.get("shared_with", 0)
         note = f"shares mail at random with {shared} other(s)" if shared else ""
@@ -46,12 +54,9 @@ def mx_table(mx: list[dict[str, Any]], title: str = "MX records") -> Table:
 
 def domain_table(rows: list[dict[str, Any]]) -> None:
     """The domain list."""
-    table = Table(title_justify="left")
     with_mx = any("mx" in row for row in rows)
-    for column in ("Domain", "Owner", "Mode (chosen)", "Effective", "Detected"):
-        table.add_column(column)
-    if with_mx:
-        table.add_column("MX records (priority exchanger)")
+    columns = ("Domain", "Owner", "Chosen mode", "Effective", "Detected")
+    table = _table(*columns, *(("MX records (priority exchanger)",) if with_mx else ()))
     for row in rows:
         cells = [
             row["domain"],
@@ -107,9 +112,7 @@ def change(data: dict[str, Any]) -> None:
 
 def detections(rows: list[dict[str, Any]]) -> None:
     """Results of detecting every domain."""
-    table = Table(title_justify="left")
-    for column in ("Domain", "Detected", "Effective", "Changed", "Warnings"):
-        table.add_column(column)
+    table = _table("Domain", "Detected", "Effective", "Changed", "Warnings")
     for row in rows:
         table.add_row(
             row["domain"],
@@ -125,9 +128,7 @@ def detections(rows: list[dict[str, Any]]) -> None:
 
 def history(rows: list[dict[str, Any]]) -> None:
     """The change history."""
-    table = Table(title_justify="left")
-    for column in ("When (UTC)", "Domain", "Who", "Via", "What", "Serial"):
-        table.add_column(column)
+    table = _table("When (UTC)", "Domain", "Who", "Via", "What", "Serial")
     for row in rows:
         serial = (
             f"{row['serial_before']} -> {row['serial_after']}"

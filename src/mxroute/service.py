@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -125,6 +126,19 @@ class HistoryEntry:
 
 
 Planner = Callable[[MXSet], tuple[MXSet, str]]
+
+
+@dataclass
+class _Undo:
+    """What a change has done so far, for :meth:`Service._writing` to undo."""
+
+    lists: dict[str, bytes] | None = None
+    zone: str = ""
+    before: Snapshot | None = None
+    written: Snapshot | None = None
+    created: Snapshot | None = None
+
+
 _DETECTED = "Detected the routing mode."
 
 
@@ -321,7 +335,10 @@ class Service:
                     self._apply(zone, "detect", _DETECTED, actor, snap, snap.mx, None, cache)
                 )
             except Conflict:
-                results.append(self.detect(zone, actor=actor))
+                try:
+                    results.append(self.detect(zone, actor=actor))
+                except MxrouteError as exc:
+                    failures[zone] = exc.message
             except MxrouteError as exc:
                 failures[zone] = exc.message
             if progress:
@@ -340,7 +357,7 @@ class Service:
         mx: Sequence[MXRecord] = (),
     ) -> ChangeResult:
         """Manage a domain; create a minimal zone for it (with ``mx``) when none exists."""
-        from django.db import IntegrityError, transaction
+        from django.db import IntegrityError
 
         from mxroute.store.models import Domain
 
@@ -362,12 +379,8 @@ class Service:
         effective = effective_mode(chosen, detection)
         warnings = self._warnings(chosen, detection)
         summary = f"Added domain {zone}" + (" with a new zone." if existing is None else ".")
-        lists_before: dict[str, bytes] | None = None
-        created: Snapshot | None = None
-        try:
-            with transaction.atomic():
-                _lock_writers()
-                lists_before = self.lists.snapshot()
+        with self._writing() as undo:
+            try:
                 row = Domain.objects.create(
                     name=zone,
                     owner=user,
@@ -376,36 +389,27 @@ class Service:
                     detected_at=_now(),
                     detection_certain=detection.certain,
                 )
-                self.write_lists()
-                # The new zone goes last: if anything before fails, no file is left behind.
-                if existing is None:
-                    created = self.backend.create(zone, wanted, self.settings.nameserver)
-                snap = existing or created
-                assert snap is not None
-                _record(
-                    actor,
-                    "add_domain",
-                    row,
-                    zone,
-                    summary,
-                    mx=(snap.mx, snap.mx),
-                    modes=(None, chosen),
-                    effective=(None, effective),
-                    serials=(snap.serial, snap.serial),
-                    warnings=warnings,
-                )
-        except IntegrityError:
-            self._restore_lists(lists_before)
-            raise _already_managed(zone) from None
-        except BaseException as exc:
-            self._restore_lists(lists_before)
-            if created is not None:
-                raise StepFailed(
-                    "store",
-                    f"Saving {zone} failed ({exc}) after its zone file was created; remove "
-                    f"that file or add the domain again without --mx.",
-                ) from exc
-            raise
+            except IntegrityError:
+                raise _already_managed(zone) from None
+            self._write_lists()
+            # The new zone goes last: if anything before fails, no file is left behind.
+            if existing is None:
+                undo.zone = zone
+                undo.created = self.backend.create(zone, wanted, self.settings.nameserver)
+            snap = existing or undo.created
+            assert snap is not None
+            _record(
+                actor,
+                "add_domain",
+                row,
+                zone,
+                summary,
+                mx=(snap.mx, snap.mx),
+                modes=(None, chosen),
+                effective=(None, effective),
+                serials=(snap.serial, snap.serial),
+                warnings=warnings,
+            )
         return ChangeResult(
             zone,
             "add_domain",
@@ -425,32 +429,28 @@ class Service:
 
     def remove_domain(self, domain: str, *, actor: Actor) -> str:
         """Stop managing a domain: its zone file stays, it leaves the routing lists."""
-        from django.db import transaction
-
         row = self._domain(domain)
-        lists_before: dict[str, bytes] | None = None
-        try:
-            with transaction.atomic():
-                _lock_writers()
-                lists_before = self.lists.snapshot()
-                _record(
-                    actor,
-                    "remove_domain",
-                    None,
-                    row.name,
-                    f"Removed domain {row.name} from mxroute (its zone file was kept).",
-                    mx=None,
-                    modes=(row.chosen_mode, None),
-                    effective=(row.effective_mode, None),
-                    serials=(None, None),
-                    warnings=(),
-                )
-                row.delete()
-                self.write_lists()
-        except BaseException:
-            self._restore_lists(lists_before)
-            raise
+        with self._writing():
+            _record(
+                actor,
+                "remove_domain",
+                None,
+                row.name,
+                f"Removed domain {row.name} from mxroute (its zone file was kept).",
+                mx=None,
+                modes=(row.chosen_mode, None),
+                effective=(row.effective_mode, None),
+                serials=(None, None),
+                warnings=(),
+            )
+            row.delete()
+            self._write_lists()
         return row.name
+
+    def resync_lists(self) -> None:
+        """Regenerate the routing lists from the store (after init, or a repair by hand)."""
+        with self._writing():
+            self._write_lists()
 
     # ----- the one write path ---------------------------------------------------------
 
@@ -497,67 +497,52 @@ class Service:
         before the zone, and the zone is written last: its check and reload are the steps
         that fail most often, and failing there leaves the zone file untouched.
         """
-        from django.db import transaction
-
         from mxroute.store.models import Domain
 
         mx_changed = new_mx != snap.mx
         last_known = _mode_or_none(self._domain(zone).detected_mode)
         detection = self._detect(zone, new_mx, last_known, cache=cache)
-        lists_before: dict[str, bytes] | None = None
-        written: Snapshot | None = None
-        try:
-            with transaction.atomic():
-                _lock_writers()
-                lists_before = self.lists.snapshot()
-                try:
-                    row = Domain.objects.select_for_update().get(name=zone)
-                except Domain.DoesNotExist:
-                    raise _not_managed(zone) from None
-                if not mx_changed:
-                    # Nothing below compares the zone: make sure the mode is detected
-                    # from the records that are there now.
-                    current = self.backend.read(zone)
-                    if current != snap:
-                        raise _conflict(zone, snap.serial, current.serial)
-                mode_before, effective_before = row.chosen_mode, row.effective_mode
-                chosen = new_mode or mode_before
-                effective_after = effective_mode(chosen, detection)
-                warnings = self._warnings(chosen, detection)
-                row.mode = chosen.value
-                row.detected_mode = detection.mode.value
-                row.detection_certain = detection.certain
-                row.detected_at = _now()
-                row.save()
-                self.write_lists()
-                if mx_changed:
-                    written = self.backend.write(zone, new_mx, expected=snap)
-                after = written or snap
-                summary = _with_effective(summary, effective_before, effective_after)
-                changed = mx_changed or chosen is not mode_before
-                changed = changed or effective_after is not effective_before
-                if changed:
-                    _record(
-                        actor,
-                        action,
-                        row,
-                        zone,
-                        summary,
-                        mx=(snap.mx, new_mx),
-                        modes=(mode_before, chosen),
-                        effective=(effective_before, effective_after),
-                        serials=(snap.serial, after.serial),
-                        warnings=warnings,
-                    )
-        except BaseException as exc:
-            zone_fate = self._undo(zone, snap, written, lists_before)
-            if written is None and isinstance(exc, MxrouteError | KeyboardInterrupt):
-                raise
-            if written is None:
-                raise StepFailed(
-                    "store", f"Saving the change failed ({exc}), so nothing was changed."
-                ) from exc
-            raise StepFailed("store", f"Saving the change failed ({exc}); {zone_fate}.") from exc
+        with self._writing() as undo:
+            try:
+                row = Domain.objects.select_for_update().get(name=zone)
+            except Domain.DoesNotExist:
+                raise _not_managed(zone) from None
+            if not mx_changed:
+                # Nothing below compares the zone: make sure the mode is detected from
+                # the records that are there now.
+                current = self.backend.read(zone)
+                if current != snap:
+                    raise _conflict(zone, snap.serial, current.serial)
+            mode_before, effective_before = row.chosen_mode, row.effective_mode
+            chosen = new_mode or mode_before
+            effective_after = effective_mode(chosen, detection)
+            warnings = self._warnings(chosen, detection)
+            row.mode = chosen.value
+            row.detected_mode = detection.mode.value
+            row.detection_certain = detection.certain
+            row.detected_at = _now()
+            row.save()
+            self._write_lists()
+            after = snap
+            if mx_changed:
+                undo.zone, undo.before = zone, snap
+                after = undo.written = self.backend.write(zone, new_mx, expected=snap)
+            summary = _with_effective(summary, effective_before, effective_after)
+            changed = mx_changed or chosen is not mode_before
+            changed = changed or effective_after is not effective_before
+            if changed:
+                _record(
+                    actor,
+                    action,
+                    row,
+                    zone,
+                    summary,
+                    mx=(snap.mx, new_mx),
+                    modes=(mode_before, chosen),
+                    effective=(effective_before, effective_after),
+                    serials=(snap.serial, after.serial),
+                    warnings=warnings,
+                )
         return ChangeResult(
             zone,
             action,
@@ -575,39 +560,76 @@ class Service:
             tuple(explain(detection, chosen)),
         )
 
-    def _undo(
-        self,
-        zone: str,
-        snap: Snapshot,
-        written: Snapshot | None,
-        lists_before: dict[str, bytes] | None,
-    ) -> str:
-        """Put the lists and zone back (the store rolls back itself); what became of the zone."""
-        self._restore_lists(lists_before)
-        if written is None:
-            return "the zone was not changed"
+    @contextmanager
+    def _writing(self) -> Iterator[_Undo]:
+        """The writers' lock and one transaction; on any failure, undo what was done.
+
+        The store rolls back by itself; the routing lists are put back as they were when
+        the lock was taken, an MX write is reverted (under a new serial) and a zone file
+        the change created is removed. The error names the failed step, and says so when
+        an undo failed too.
+        """
+        from django.db import transaction
+
+        undo = _Undo()
         try:
-            # A new serial again: secondaries that loaded the change must see it undone.
-            restored = self.backend.write(zone, snap.mx, expected=written)
-        except Exception as exc:
-            log.error("could not put the MX records of %s back: %s", zone, exc)
-            return (
-                f"putting the MX records back also failed ({exc}), so the zone keeps the "
-                "new records: check it and repeat the change"
+            with transaction.atomic():
+                _lock_writers()
+                undo.lists = self.lists.snapshot()
+                yield undo
+        except BaseException as exc:
+            done, problems = self._undo(undo)
+            if isinstance(exc, KeyboardInterrupt):
+                log.error("interrupted; %s", "; ".join([*done, *problems]) or "nothing changed")
+                raise
+            untouched = not done and not problems
+            if untouched and isinstance(exc, MxrouteError) and not isinstance(exc, StepFailed):
+                raise  # refused before anything was written: the message says why
+            step = exc.step if isinstance(exc, StepFailed) else "store"
+            first = (
+                exc.message.rstrip(".")
+                if isinstance(exc, MxrouteError)
+                else (f"Saving the change failed ({exc})")
             )
-        return f"the MX records were put back as they were (zone serial now {restored.serial})"
+            if untouched and "nothing was changed" not in first:
+                first += ", so nothing was changed"
+            rest = "".join(f"; {part}" for part in [*done, *problems])
+            raise StepFailed(step, f"{first}{rest}.") from exc
 
-    def _restore_lists(self, lists_before: dict[str, bytes] | None) -> None:
-        """Put the routing lists back as they were when the writers' lock was taken."""
-        if lists_before is None:
-            return
-        try:
-            self.lists.restore(lists_before)
-        except Exception as exc:
-            log.error("could not restore the routing lists: %s", exc)
+    def _undo(self, undo: _Undo) -> tuple[list[str], list[str]]:
+        """Put back what ``undo`` holds: what was put back, and what could not be."""
+        done: list[str] = []
+        problems: list[str] = []
+        if undo.lists is not None:
+            try:
+                self.lists.restore(undo.lists)
+            except Exception as exc:
+                problems.append(
+                    f"the routing lists could not be put back ({exc}): fix that, then run "
+                    "'mxroute detect --all' to write them again"
+                )
+        if undo.written is not None and undo.before is not None and undo.zone:
+            try:
+                # A new serial again: secondaries that loaded the change must see it undone.
+                restored = self.backend.write(undo.zone, undo.before.mx, expected=undo.written)
+                done.append(
+                    f"the MX records were put back as they were (zone serial now {restored.serial})"
+                )
+            except Exception as exc:
+                problems.append(
+                    f"putting the MX records back failed too ({exc}), so the zone keeps the "
+                    "new records: check it and repeat the change"
+                )
+        if undo.created is not None and undo.zone:
+            try:
+                self.backend.delete(undo.zone, undo.created)
+                done.append("the new zone file was removed")
+            except Exception as exc:
+                problems.append(f"the new zone file could not be removed ({exc})")
+        return done, problems
 
-    def write_lists(self) -> None:
-        """Regenerate the routing lists from every domain's effective mode in the store."""
+    def _write_lists(self) -> None:
+        """Regenerate the routing lists from every domain's effective mode (under the lock)."""
         from mxroute.store.models import Domain
 
         self.lists.write({row.name: row.effective_mode for row in Domain.objects.all()})
@@ -647,7 +669,14 @@ class Service:
             else:
                 outside.append(name)
         for holder, inside in by_zone.items():
-            for name, resolution in self.backend.lookup_many(holder, inside).items():
+            try:
+                answers = self.backend.lookup_many(holder, inside)
+            except MxrouteError as exc:
+                # Another domain's broken zone must not stop this one: its names simply
+                # cannot be resolved (a temporary failure: fixing the file fixes them).
+                log.warning("cannot look up names in %s: %s", holder, exc)
+                answers = {name: Resolution(status="servfail") for name in inside}
+            for name, resolution in answers.items():
                 # Below a zone cut the zone is not authoritative: ask DNS instead.
                 if resolution.status == DELEGATED:
                     outside.append(name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -107,3 +108,34 @@ def test_a_broken_config_file_is_named_not_a_traceback(mxroute: Mxroute) -> None
 def test_version_and_help_exit_0(mxroute: Mxroute) -> None:
     assert mxroute.ok("--version").startswith("mxroute, version ")
     assert "Manage the MX records" in mxroute.ok("--help")
+
+
+def test_an_unreachable_database_at_init_is_one_line() -> None:
+    home = Path(tempfile.mkdtemp(prefix="mxroute-nodb-"))
+    try:
+        # Port 1 on loopback: nothing listens, the connection is refused at once.
+        cli = Mxroute(home, {"DATABASE_URL": "postgresql://mxroute@127.0.0.1:1/mxroute"})
+        done = cli.run("init")
+        assert done.returncode == 1
+        assert "Cannot create mxroute's tables" in _one_line(done.stderr)
+        cli.env["DATABASE_URL"] = "postgres://"
+        done = cli.run("domain", "list")
+        assert done.returncode == 1
+        assert "names no database" in _one_line(done.stderr)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def test_detect_all_reports_each_broken_domain_and_exits_1(mxroute: Mxroute) -> None:
+    zone = mxroute.home / "zones" / "gateway.example.zone"
+    saved = zone.read_bytes()
+    zone.write_text("not a zone at all\n")
+    try:
+        done = mxroute.run("detect", "--all", "--json")
+        assert done.returncode == 1
+        report = json.loads(done.stdout)
+        assert "gateway.example" in report["failed"]
+        assert {r["domain"] for r in report["detected"]} >= {"shop.example", "partner.example"}
+        assert _one_line(done.stderr).startswith("mxroute: gateway.example: ")
+    finally:
+        zone.write_bytes(saved)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from mxroute.core.records import MXRecord
 from mxroute.errors import StepFailed
 from mxroute.service import Service
 from mxroute.store.models import Change
@@ -30,12 +31,22 @@ def test_a_failing_zone_check_changes_nothing(service: Service) -> None:
 
 
 def test_a_failing_zone_reload_puts_everything_back(service: Service) -> None:
-    before = state_of(service)
+    files, rows, changes = state_of(service)
+    zone_file = str(service.settings.zones_dir / f"{ZONE}.zone")
+    snapshot = service.show(ZONE).snapshot
     broken = _service(service.settings.home, zone_reload_command=FAIL.format(why="rndc-down"))
     with pytest.raises(StepFailed, match="rndc-down") as failed:
         broken.delete_mx(ZONE, 10, "mx.self.test", actor=ACTOR)
     assert failed.value.step == "zone_reload"
-    assert state_of(service) == before
+    files_after, rows_after, changes_after = state_of(service)
+    assert (rows_after, changes_after) == (rows, changes)
+    assert {k: v for k, v in files_after.items() if k != zone_file} == {
+        k: v for k, v in files.items() if k != zone_file
+    }
+    # The records are back; the serial moved on, in case named loaded the failed version.
+    restored = service.show(ZONE).snapshot
+    assert restored.mx == snapshot.mx
+    assert restored.serial > snapshot.serial + 1
 
 
 def test_a_failing_lists_reload_changes_nothing(service: Service) -> None:
@@ -80,3 +91,38 @@ def test_a_store_failure_after_the_zone_write_restores_the_records(
     assert after.serial != mx_before.serial
     assert {p.name: p.read_bytes() for p in service.settings.lists_dir.iterdir()} == lists_before
     assert Change.objects.count() == rows_before
+
+
+def test_a_routing_list_that_cannot_be_put_back_is_reported(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = _service(service.settings.home, zone_check_command=FAIL.format(why="bad-zone"))
+
+    def stuck(snapshot: object) -> bool:
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(broken.lists, "restore", stuck)
+    # The lists change (the domain turns remote), then the zone check fails.
+    with pytest.raises(StepFailed) as failed:
+        broken.change_mx(ZONE, "mx.self.test", 10, 10, "ns1.example.test", actor=ACTOR)
+    assert "bad-zone" in failed.value.message
+    assert "routing lists could not be put back" in failed.value.message
+    assert "nothing was changed" not in failed.value.message
+
+
+def test_a_new_zone_file_is_removed_when_saving_the_domain_fails(
+    tmp_path: Path, db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = Service(make_settings(tmp_path))
+
+    def broken_insert(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(Change.objects, "create", broken_insert)
+    with pytest.raises(StepFailed, match="new zone file was removed"):
+        service.add_domain("new.test", actor=ACTOR, mx=[MXRecord(10, "mx.self.test")])
+    monkeypatch.undo()
+    assert not (tmp_path / "zones" / "new.test.zone").exists()
+    assert list(tmp_path.joinpath("lists").iterdir()) == [] or all(
+        "new.test" not in p.read_text() for p in tmp_path.joinpath("lists").iterdir()
+    )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 import pytest
 
 from mxroute.core.records import MXRecord
-from mxroute.core.routing import Mode
+from mxroute.core.routing import Mode, Resolution
 from mxroute.errors import Conflict, InvalidInput, StepFailed
 from mxroute.service import Service
 from mxroute.store.models import Change, Domain
@@ -119,7 +120,29 @@ def test_history_lists_the_changes_newest_first(service: Service) -> None:
     assert entries[0].actor == "tester" and entries[0].interface == "cli"
 
 
-def test_an_exchanger_below_a_zone_cut_is_not_judged_by_the_glue(service: Service) -> None:
+class _KnownAnswers:
+    """A resolver stand-in with fixed answers (which names reached it is what we test)."""
+
+    def __init__(self, answers: dict[str, str]) -> None:
+        self.answers = answers
+        self.asked: list[str] = []
+
+    def addresses(self, name: str) -> Resolution:
+        self.asked.append(name)
+        if name in self.answers:
+            return Resolution(frozenset({ipaddress.ip_address(self.answers[name])}))
+        return Resolution(status="nxdomain")
+
+    async def addresses_async(self, name: str) -> Resolution:
+        return self.addresses(name)
+
+
+def test_an_exchanger_below_a_zone_cut_is_resolved_by_dns_not_by_the_glue(
+    tmp_path: Path, db: None
+) -> None:
+    dns = _KnownAnswers({"mx.sub.example.test": "198.51.100.77"})
+    service = Service(make_settings(tmp_path), resolver=dns)  # type: ignore[arg-type]
+    service.add_domain(ZONE, actor=ACTOR, mx=[MXRecord(10, "mx.self.test")])
     zone_file = service.settings.zones_dir / f"{ZONE}.zone"
     # Glue that would make mx.sub this server, if the parent zone's copy were believed.
     with zone_file.open("a") as out:
@@ -127,5 +150,17 @@ def test_an_exchanger_below_a_zone_cut_is_not_judged_by_the_glue(service: Servic
     result = service.add_mx(ZONE, 5, "mx.sub.example.test", actor=ACTOR)
     entry = result.detection.groups[0][1][0]
     assert entry.record.exchanger == "mx.sub.example.test"
+    assert [str(a) for a in entry.addresses] == ["198.51.100.77"]
     assert not entry.is_self
-    assert entry.status in ("timeout", "servfail", "nxdomain")  # asked DNS, not the glue
+    assert result.effective_after is Mode.BACKUP
+    assert "mx.sub.example.test" in dns.asked
+
+
+def test_another_domains_broken_zone_does_not_block_this_one(service: Service) -> None:
+    service.add_domain("other.test", actor=ACTOR, mx=[MXRecord(10, "mx.self.test")])
+    service.add_mx(ZONE, 20, "mx.other.test", actor=ACTOR)
+    (service.settings.zones_dir / "other.test.zone").write_text("this is not a zone\n")
+    state = service.show(ZONE)  # mx.other.test lives in the broken zone
+    assert state.effective is Mode.LOCAL
+    result = service.add_mx(ZONE, 30, "mx3.example.test", actor=ACTOR)
+    assert result.changed

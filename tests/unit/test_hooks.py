@@ -120,18 +120,14 @@ def test_command_argv_splits_then_fills() -> None:
 
 def test_a_failing_command_says_so_with_its_output_on_one_line() -> None:
     failed = _failure("sh -c 'echo zone is broken; echo \"  line two\" >&2; exit 1'")
-    assert failed.message == (
-        "The zone check command failed, so nothing was changed (zone is broken line two)."
-    )
+    assert failed.message == ("The zone check command failed (zone is broken line two).")
     assert failed.step == "zone_check"
     assert failed.code == "zone_check_failed"
 
 
 def test_a_failing_command_without_output_gives_its_exit_status() -> None:
     failed = _failure("sh -c 'exit 7'", step="lists_reload")
-    assert failed.message == (
-        "The lists reload command failed, so nothing was changed (exit status 7)."
-    )
+    assert failed.message == ("The lists reload command failed (exit status 7).")
 
 
 def test_a_command_killed_by_a_signal_says_which() -> None:
@@ -181,5 +177,5 @@ def test_a_command_that_does_not_finish_in_time_is_stopped_with_its_children(
     assert time.monotonic() - started < 10
     assert failed.message == (
         "The zone check command 'sh -c 'sleep 30; echo late'' did not finish within 0.5 s and "
-        "was stopped, so nothing was changed; find out what it waits for."
+        "was stopped; find out what it waits for."
     )

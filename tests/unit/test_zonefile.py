@@ -604,10 +604,19 @@ def test_a_failed_reload_puts_the_previous_file_back(zones: Path) -> None:
     path.chmod(0o640)
     before = path.read_bytes()
     zf = backend(zones, reload_command="sh -c 'echo rndc: connection refused >&2; exit 1'")
+    snapshot = zf.read("plain.test")
     with pytest.raises(StepFailed, match="connection refused") as caught:
-        zf.write("plain.test", NEW, zf.read("plain.test"))
+        zf.write("plain.test", NEW, snapshot)
     assert caught.value.step == "zone_reload"
-    assert path.read_bytes() == before
+    after = zf.read("plain.test")
+    assert after.mx == snapshot.mx
+    # Newer than the failed version too, which named may have loaded after all.
+    assert serial_gt(after.serial, snapshot.serial + 1)
+    old_lines, new_lines = before.decode().splitlines(), path.read_text().splitlines()
+    changed = [(a, b) for a, b in zip(old_lines, new_lines, strict=True) if a != b]
+    assert len(changed) == 1  # only the serial's line
+    old_line, new_line = changed[0]
+    assert new_line == old_line.replace(str(snapshot.serial), str(after.serial))
     assert path.stat().st_mode & 0o7777 == 0o640
     assert not temp_files(zones)
 

@@ -49,6 +49,10 @@ class Backend(Protocol):
         """Create a minimal valid zone (SOA, NS, the MX set); refuses an existing zone."""
         ...
 
+    def delete(self, zone: str, expected: Snapshot) -> None:
+        """Remove a zone that still matches ``expected`` (undoing a create); Conflict if not."""
+        ...
+
     def lookup_many(self, zone: str, names: Iterable[str]) -> dict[str, Resolution]:
         """The addresses of each name as this zone (which contains them all) publishes them.
 

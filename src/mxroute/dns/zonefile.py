@@ -470,15 +470,33 @@ class ZoneFileBackend:
         path = self.path(zone)
         with self._lock(zone):
             with self._gc_paused():
-                data, previous, serial = self._edit(zone, path, mx, expected)
-            self._replace(zone, path, data, previous)
+                data, undo, serial = self._edit(zone, path, mx, expected)
+            self._replace(zone, path, data, undo)
         log.info("wrote %d MX record(s) to %s, serial %d", len(mx), path, serial)
         return Snapshot(zone, serial, mx)
+
+    def delete(self, zone: str, expected: Snapshot) -> None:
+        """Remove the zone file if it still matches ``expected`` (to undo a create)."""
+        zone = parse_domain(zone)
+        path = self.path(zone)
+        with self._lock(zone):
+            if self.read(zone) != expected:
+                raise Conflict(f"The zone {zone} changed since it was created; it was kept.")
+            try:
+                path.unlink()
+            except OSError as exc:
+                raise _write_failure(path, exc) from exc
+        log.info("removed zone file %s", path)
 
     def _edit(
         self, zone: str, path: Path, mx: MXSet, expected: Snapshot
     ) -> tuple[bytes, bytes, int]:
-        """The new file, the current one and the new serial, if ``expected`` still holds."""
+        """The new file, its undo and the new serial, if ``expected`` still holds.
+
+        The undo is the current file with a serial after the new one: should the reload
+        fail after named did load the change, putting the old records back must still
+        look newer to named and to secondaries.
+        """
         state = self._scan(zone, path)
         self._refuse_includes(state)
         current = state.snapshot()
@@ -494,7 +512,8 @@ class ZoneFileBackend:
             )
         serial = next_serial(current.serial, self.today())
         text = _edited(state, mx, serial, self.ttl)
-        return text.encode(_ENCODING, _ERRORS), state.raw, serial
+        undo = _edited(state, current.mx, next_serial(serial, self.today()), 0, keep_mx=True)
+        return text.encode(_ENCODING, _ERRORS), undo.encode(_ENCODING, _ERRORS), serial
 
     @staticmethod
     def _refuse_includes(state: _Zone) -> None:
@@ -621,8 +640,8 @@ class ZoneFileBackend:
                 "zone_check", self.check_command, cwd=self.zones_dir, zone=zone, file=str(file)
             )
 
-    def _replace(self, zone: str, path: Path, data: bytes, previous: bytes) -> None:
-        """Check, atomically install, reload; a failed reload puts ``previous`` back.
+    def _replace(self, zone: str, path: Path, data: bytes, undo: bytes) -> None:
+        """Check, atomically install, reload; a failed reload installs ``undo`` and reloads.
 
         The new file keeps the mode and owner of the file it replaces.
         """
@@ -640,7 +659,7 @@ class ZoneFileBackend:
         except StepFailed as failed:
             log.warning("reload of %s failed; putting the previous zone file back", zone)
             try:
-                write_atomically(path, previous)
+                write_atomically(path, undo)
             except OSError as exc:
                 raise StepFailed(
                     "zone",
@@ -648,24 +667,38 @@ class ZoneFileBackend:
                     f"file could not be put back in {path} ({_reason(exc)}); restore it by "
                     "hand and reload the zone.",
                 ) from exc
+            # Best effort: if named loaded the change, it must load the undo too.
+            with contextlib.suppress(StepFailed):
+                run_hook(
+                    "zone_reload",
+                    self.reload_command,
+                    cwd=self.zones_dir,
+                    zone=zone,
+                    file=str(path),
+                )
             raise
 
 
-def _edited(state: _Zone, mx: MXSet, serial: int, ttl: int) -> str:
-    """The zone's text with the new MX lines and serial; every other byte as it was."""
+def _edited(state: _Zone, mx: MXSet, serial: int, ttl: int, *, keep_mx: bool = False) -> str:
+    """The zone's text with the new MX lines and serial; every other byte as it was.
+
+    With ``keep_mx`` only the serial changes (the MX lines stay as written).
+    """
     assert state.soa is not None
     lines = state.lines
-    old = [record for _, record in state.mx]
+    old = [] if keep_mx else [record for _, record in state.mx]
     removed: set[int] = set()
     for record in old:
         removed.update(range(record.first_line, record.last_line + 1))
     at = old[0].first_line if old else state.soa[1].last_line + 1
 
     eol = "\r" if lines and lines[0].endswith("\r") else ""
-    new_ttl = _new_ttl(state, old, at, ttl) if len(mx) else None
-    block = [line + eol for line in _mx_lines(state.apex, mx, new_ttl)]
-
-    prefixed = _owner_fixes(state, removed, at, bool(block))
+    block: list[str] = []
+    prefixed: dict[int, str] = {}
+    if not keep_mx:
+        new_ttl = _new_ttl(state, old, at, ttl) if len(mx) else None
+        block = [line + eol for line in _mx_lines(state.apex, mx, new_ttl)]
+        prefixed = _owner_fixes(state, removed, at, bool(block))
     serial_token = state.soa[1].rdata[2]
 
     out: list[str] = []
