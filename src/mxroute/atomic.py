@@ -12,10 +12,11 @@ which change failed and turns it into its own :class:`mxroute.errors.StepFailed`
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -106,3 +107,29 @@ def _mode_and_owner(
         else:
             return info.st_mode & 0o7777, (info.st_uid, info.st_gid)
     return (DEFAULT_MODE if mode is None else mode), owner
+
+
+@contextlib.contextmanager
+def flocked(
+    path: Path, *, shared: bool = False, failure: Callable[[OSError], Exception]
+) -> Iterator[None]:
+    """Hold an flock on ``path`` (created if absent) for the block, across processes.
+
+    flock belongs to the open file, so two threads of one process that each enter this
+    exclude each other too; never nest it on one path (it would deadlock). An OSError
+    while taking the lock is raised as ``failure(exc)``; errors of the block pass as
+    they are.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise failure(exc) from exc
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+        except OSError as exc:
+            raise failure(exc) from exc
+        yield
+    finally:
+        os.close(fd)  # closing the file releases the lock

@@ -108,19 +108,9 @@ def domain() -> None:
 )
 def domain_add(name: str, owner: str | None, mode: str, mx: tuple[str, ...]) -> None:
     """Manage domain NAME; creates a minimal zone for it when none exists."""
-    from mxroute.core.records import MXRecord
-    from mxroute.errors import InvalidInput
+    from mxroute.core.records import parse_record_text
 
-    records = []
-    for item in mx:
-        parts = item.split()
-        if len(parts) != 2:
-            raise InvalidInput(
-                f"--mx '{item}' must be a priority and an exchanger, e.g. '10 mail.example.com'.",
-                code="invalid_mx_option",
-                field="mx",
-            )
-        records.append(MXRecord.parse(parts[0], parts[1]))
+    records = [parse_record_text(item) for item in mx]
     result = _service().add_domain(name, actor=_actor(), owner=owner, mode=mode, mx=records)
     _render_change(result)
 
@@ -335,10 +325,9 @@ def history(domain_name: str | None, limit: int, as_json: bool) -> None:
 def exim_config() -> None:
     """Print the Exim configuration that reads the routing lists (paths filled in)."""
     from mxroute.config import load
-    from mxroute.mta.exim import render_exim_config
+    from mxroute.service import exim_config
 
-    settings = load()
-    click.echo(render_exim_config(settings.lists_dir, settings.server_names), nl=False)
+    click.echo(exim_config(load()), nl=False)
 
 
 def _render_change(result: ChangeResult, as_json: bool = False) -> None:
@@ -376,7 +365,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return _fail("interrupted.", EXIT_REFUSED)
     except Exception as exc:
-        if os.environ.get("MXROUTE_DEBUG", "").strip().lower() in ("1", "true", "yes", "on"):
+        from mxroute.config import debug_enabled
+
+        if debug_enabled():
             raise
         return _fail(
             f"unexpected error ({type(exc).__name__}: {exc}); run again with MXROUTE_DEBUG=1 "

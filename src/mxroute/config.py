@@ -52,6 +52,11 @@ LISTS_COMMAND_PLACEHOLDERS = ("lists_dir",)
 _SAMPLE_ZONE = "xn--sample-zone-1.example"
 
 
+def debug_enabled() -> bool:
+    """True when ``MXROUTE_DEBUG`` is 1, true, yes or on: tracebacks and debug logs shown."""
+    return os.environ.get("MXROUTE_DEBUG", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
 def default_home() -> Path:
     """``$MXROUTE_HOME``, else ``$XDG_DATA_HOME/mxroute``, else ``~/.local/share/mxroute``."""
     if os.environ.get("MXROUTE_HOME"):

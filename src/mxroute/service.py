@@ -720,6 +720,13 @@ class Service:
         )
 
 
+def exim_config(settings: Settings) -> str:
+    """The Exim configuration that reads this data directory's routing lists."""
+    from mxroute.mta.exim import render_exim_config
+
+    return render_exim_config(settings.lists_dir, settings.server_names)
+
+
 def _lock_writers() -> None:
     """Serialise writers across processes: SQLite's BEGIN IMMEDIATE does it; PostgreSQL here."""
     from django.db import connection

@@ -39,7 +39,6 @@ LOG_FILE = "mxroute.log"
 LOG_FILE_MAX_BYTES = 1_000_000
 LOG_FILE_BACKUPS = 3
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
-_TRUE = {"1", "true", "yes", "on"}
 
 
 def _read_or_create_secret_key(home: Path) -> str:
@@ -122,7 +121,7 @@ def _env_list(name: str) -> list[str]:
 MXROUTE = config.load()
 MXROUTE_HOME = MXROUTE.home
 
-DEBUG = os.environ.get("MXROUTE_DEBUG", "").strip().lower() in _TRUE
+DEBUG = config.debug_enabled()
 SECRET_KEY = _read_or_create_secret_key(MXROUTE_HOME)
 ALLOWED_HOSTS = list(
     dict.fromkeys(

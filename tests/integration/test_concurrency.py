@@ -82,6 +82,9 @@ def _race(home: Path, database_url: str) -> None:
     assert len(zone.get_rdataset("@", "MX")) == len(won) + 1
     history = mxroute.json("history", ZONE, "--limit", "10000")
     assert len([h for h in history if h["action"] == "add_mx"]) == len(won)
+    # The routing lists agree with the store after all that.
+    assert state["effective_mode"] == "local"
+    assert (home / "lists" / "localdomains").read_text().split() == [ZONE]
 
 
 def test_two_processes_never_lose_an_update_on_sqlite(home: Path) -> None:

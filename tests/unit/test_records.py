@@ -393,3 +393,15 @@ def test_any_valid_set_survives_the_round_trip_sorted(pairs: list[tuple[int, str
     assert MXSet.from_list(s.to_list()) == s
     assert [(r.priority, r.exchanger) for r in s] == sorted(pairs)
     assert [p for p, _ in s.groups()] == sorted({p for p, _ in pairs})
+
+
+def test_a_record_typed_as_one_string_is_parsed_and_checked() -> None:
+    from mxroute.core.records import parse_record_text
+
+    assert parse_record_text(" 10   Mail.Example.com. ") == MXRecord(10, "mail.example.com")
+    with pytest.raises(InvalidInput) as refused:
+        parse_record_text("10")
+    assert refused.value.code == "record_not_two_fields"
+    with pytest.raises(InvalidInput) as refused:
+        parse_record_text("10 192.0.2.1")
+    assert refused.value.code == "ip_literal"

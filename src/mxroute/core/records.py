@@ -64,6 +64,19 @@ def parse_exchanger(value: object, *, field: str = "exchanger") -> str:
     return parse_host(value, what="exchanger", field=field)
 
 
+def parse_record_text(text: str, *, field: str = "mx") -> MXRecord:
+    """A record typed as one string, priority first: ``"10 mail.example.com"``."""
+    parts = text.split()
+    if len(parts) != 2:
+        raise InvalidInput(
+            f"The MX record '{shown(text)}' must be a priority and an exchanger, such as "
+            "'10 mail.example.com'.",
+            code="record_not_two_fields",
+            field=field,
+        )
+    return MXRecord.parse(parts[0], parts[1])
+
+
 @dataclass(frozen=True, order=True)
 class MXRecord:
     """One MX record; construct with :meth:`parse` from untrusted input."""

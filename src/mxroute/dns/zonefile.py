@@ -31,11 +31,9 @@ the file should be) is :class:`~mxroute.errors.StepFailed` with step ``zone``.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import gc
 import ipaddress
 import logging
-import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -50,7 +48,7 @@ import dns.rdtypes.mxbase
 import dns.ttl
 import dns.zonefile
 
-from mxroute.atomic import staged, write_atomically
+from mxroute.atomic import flocked, staged, write_atomically
 from mxroute.core.names import is_subdomain, parse_domain, parse_host
 from mxroute.core.records import MXRecord, MXSet
 from mxroute.core.routing import IPAddress, Resolution
@@ -343,19 +341,8 @@ class ZoneFileBackend:
                 f"{self.locks_dir} is a directory mxroute may write to.",
             )
 
-        try:
-            self.locks_dir.mkdir(parents=True, exist_ok=True)
-            fd = os.open(lock, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
-        except OSError as exc:
-            raise failure(exc) from exc
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            except OSError as exc:
-                raise failure(exc) from exc
+        with flocked(lock, failure=failure):
             yield
-        finally:
-            os.close(fd)  # closing the file releases the lock
 
     # -- scanning --------------------------------------------------------------------
 

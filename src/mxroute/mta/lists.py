@@ -19,13 +19,11 @@ relays to (see :mod:`mxroute.mta.exim`); ``remotedomains`` is kept for cPanel's 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
-import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from mxroute.atomic import fsync_dir, write_atomically
+from mxroute.atomic import flocked, fsync_dir, write_atomically
 from mxroute.core.names import is_normalised_host
 from mxroute.core.routing import Mode
 from mxroute.errors import StepFailed
@@ -209,19 +207,12 @@ class RoutingLists:
         flock locks belong to the open file, so two threads of one process that each
         open the lock file exclude each other too. Never nest: it would deadlock.
         """
-        try:
-            self.locks_dir.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.locks_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError as exc:
-            raise _failure("lock", self.locks_dir, exc) from exc
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
-            except OSError as exc:
-                raise _failure("lock", self.locks_dir, exc) from exc
+        with flocked(
+            self.locks_dir / LOCK_NAME,
+            shared=shared,
+            failure=lambda exc: _failure("lock", self.locks_dir, exc),
+        ):
             yield
-        finally:
-            os.close(fd)  # closing releases the lock
 
 
 def _failure(verb: str, directory: Path, exc: OSError, *, restored: bool = True) -> StepFailed:
