@@ -546,3 +546,22 @@ def test_this_server_at_the_best_priority_is_local_even_beside_a_broken_backup()
     d = detect(DOMAIN, records, identity, resolutions, Mode.REMOTE)
     assert d.mode is Mode.LOCAL and d.certain
     assert any("typo.example.org does not resolve" in w for w in d.warnings)
+
+
+def test_a_kept_backup_mode_does_not_claim_a_relay_the_records_no_longer_give() -> None:
+    identity = ServerIdentity.of(["self.example.net"], ["192.0.2.9"])
+    records = mxset((10, "mx1.example.com"), (30, "gone.example.com"))
+    resolutions = {"mx1.example.com": res("192.0.2.1"), "gone.example.com": NX}
+    d = detect(DOMAIN, records, identity, resolutions, Mode.BACKUP)
+    assert d.mode is Mode.BACKUP and not d.certain
+    assert "do not name this server" in explain(d, Mode.AUTO)[-1]
+
+
+def test_remote_by_hand_never_says_mail_goes_to_this_server() -> None:
+    identity = ServerIdentity.of(["self.example.net"], ["192.0.2.9"])
+    records = mxset((5, "self.example.net"), (10, "mx2.example.com"))
+    d = detect(DOMAIN, records, identity, {"mx2.example.com": res("192.0.2.1")})
+    last = explain(d, Mode.REMOTE)[-1]
+    assert "goes to mx2.example.com (priority 10)" in last
+    alone = detect(DOMAIN, mxset((5, "self.example.net")), identity, {})
+    assert "this server is its only exchanger" in explain(alone, Mode.REMOTE)[-1]

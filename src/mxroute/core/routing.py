@@ -344,14 +344,21 @@ def explain(detection: Detection, chosen: Mode) -> list[str]:
         lines.append(f"This server delivers mail for {d} into local mailboxes ({how}).")
     elif mode is Mode.BACKUP:
         relay = detection.relay_to
-        target = _names(relay) if relay else "the domain's more preferred exchangers"
+        if relay:
+            target = _names(relay)
+        elif detection.self_priority is None:
+            target = "the domain's exchangers, although the MX records do not name this server"
+        else:
+            target = "nowhere: no exchanger is preferred to this server"
         lines.append(
             f"This server accepts mail for {d}, queues it and relays it to {target} "
             f"when reachable ({how})."
         )
     else:
-        best = detection.groups[0][1] if detection.groups else ()
-        target = _names(best) if best else "the domain's exchangers"
+        # Mail from here never goes to this server itself: name the best other group.
+        others = [[e for e in es if not e.is_self] for _, es in detection.groups]
+        best = next((group for group in others if group), [])
+        target = _names(best) if best else "nowhere, since this server is its only exchanger"
         lines.append(
             f"This server accepts no mail for {d} from outside; mail sent from this server "
             f"to {d} goes to {target} ({how})."
