@@ -26,6 +26,8 @@ EXIT_REFUSED = 1
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
 
+# "-1" is a priority the core should refuse with its reason, not an unknown option.
+NUMBERS_AS_ARGUMENTS = {"ignore_unknown_options": True}
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 
 
@@ -129,7 +131,7 @@ def domain_list(search: str, with_mx: bool, as_json: bool) -> None:
         return
     from mxroute import render
 
-    render.domain_table(rows)
+    render.domain_table(rows, search)
 
 
 @domain.command("remove")
@@ -153,7 +155,7 @@ def mx() -> None:
 
 serial_option = click.option(
     "--serial",
-    type=int,
+    type=click.IntRange(1, 2**32 - 1),
     default=None,
     help="Refuse the change unless the zone still has this serial (as shown by 'mx list').",
 )
@@ -182,7 +184,7 @@ def _show(domain_name: str, as_json: bool, *, records: bool) -> None:
         render.routing(data)
 
 
-@mx.command("add")
+@mx.command("add", context_settings=NUMBERS_AS_ARGUMENTS)
 @click.argument("domain_name", metavar="DOMAIN")
 @click.argument("priority")
 @click.argument("exchanger")
@@ -198,7 +200,7 @@ def mx_add(
     )
 
 
-@mx.command("edit")
+@mx.command("edit", context_settings=NUMBERS_AS_ARGUMENTS)
 @click.argument("domain_name", metavar="DOMAIN")
 @click.argument("old_priority")
 @click.argument("old_exchanger")
@@ -230,7 +232,7 @@ def mx_edit(
     _render_change(result, as_json)
 
 
-@mx.command("delete")
+@mx.command("delete", context_settings=NUMBERS_AS_ARGUMENTS)
 @click.argument("domain_name", metavar="DOMAIN")
 @click.argument("priority")
 @click.argument("exchanger")

@@ -10,7 +10,9 @@ import logging
 from pathlib import Path
 
 from mxroute import demo as demo_data
+from mxroute.atomic import write_atomically
 from mxroute.config import Settings, load
+from mxroute.errors import ConfigError
 from mxroute.service import Actor
 
 log = logging.getLogger(__name__)
@@ -46,18 +48,46 @@ lists_dir = "lists"              # localdomains, secondarymx, remotedomains
 
 def create_home(settings: Settings, *, demo: bool) -> Settings:
     """Create the data directory and its mxroute.toml (kept when it exists)."""
-    home = settings.home
-    for path in (home, settings.zones_dir, settings.lists_dir, settings.locks_dir):
-        path.mkdir(parents=True, exist_ok=True)
+    if (
+        demo
+        and settings.config_path.exists()
+        and (demo_data.DEMO_SERVER not in settings.server_names)
+    ):
+        raise ConfigError(
+            f"{settings.home} already has settings of its own, so the demo domains would "
+            "get the wrong modes; run 'mxroute init --demo' with MXROUTE_HOME set to a new "
+            "directory."
+        )
+    for name, path in (
+        ("MXROUTE_HOME", settings.home),
+        ("[dns] zones_dir", settings.zones_dir),
+        ("[mta] lists_dir", settings.lists_dir),
+        ("the locks directory", settings.locks_dir),
+    ):
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(
+                f"Cannot create {path} for {name} ({exc.strerror or exc}); choose a "
+                "directory this user may create and write."
+            ) from None
     if not settings.config_path.exists():
         server = (
             f'names = ["{demo_data.DEMO_SERVER}"]\naddresses = ["{demo_data.DEMO_ADDRESS}"]\n'
             if demo
             else '# names = ["mail.example.net"]\n# addresses = ["192.0.2.10", "2001:db8::10"]\n'
         )
-        settings.config_path.write_text(CONFIG_TEMPLATE.format(server=server), encoding="utf-8")
+        try:
+            write_atomically(
+                settings.config_path, CONFIG_TEMPLATE.format(server=server).encode("utf-8")
+            )
+        except OSError as exc:
+            raise ConfigError(
+                f"Cannot write {settings.config_path} ({exc.strerror or exc}); check that "
+                "this user may write to the data directory."
+            ) from None
         log.info("wrote %s", settings.config_path)
-    return load(home)
+    return load(settings.home)
 
 
 def initialise(*, demo: bool, actor: Actor, home: Path | None = None) -> tuple[Path, list[str]]:

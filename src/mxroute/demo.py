@@ -46,6 +46,16 @@ ns1 IN A    192.0.2.53
 
 DEMO_DOMAINS = (
     DemoDomain(
+        "mxroute-demo.example",
+        Mode.AUTO,
+        _zone(
+            "mxroute-demo.example",
+            "; The demo mail server's own domain.\n"
+            "@    IN MX 10 mail.mxroute-demo.example.\n"
+            f"mail IN A  {DEMO_ADDRESS}\n",
+        ),
+    ),
+    DemoDomain(
         "shop.example",
         Mode.AUTO,
         _zone(
@@ -96,16 +106,6 @@ DEMO_DOMAINS = (
         _zone(
             "nomail.example",
             "; This domain sends but never receives mail (RFC 7505 Null MX).\n@ IN MX 0 .\n",
-        ),
-    ),
-    DemoDomain(
-        "mxroute-demo.example",
-        Mode.AUTO,
-        _zone(
-            "mxroute-demo.example",
-            "; The demo mail server's own domain.\n"
-            "@    IN MX 10 mail.mxroute-demo.example.\n"
-            f"mail IN A  {DEMO_ADDRESS}\n",
         ),
     ),
 )

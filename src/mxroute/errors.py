@@ -50,9 +50,12 @@ class StepFailed(MxrouteError):
 
     code = "step_failed"
 
-    def __init__(self, step: str, message: str) -> None:
+    def __init__(self, step: str, message: str, *, undone: str = "") -> None:
         super().__init__(message, code=f"{step}_failed")
         self.step = step
+        # What the failing step already put back itself, e.g. "the previous MX records
+        # were put back under serial N": then "nothing was changed" would be false.
+        self.undone = undone
 
 
 class ConfigError(MxrouteError):

@@ -52,7 +52,7 @@ def mx_table(mx: list[dict[str, Any]], title: str = "MX records") -> Table:
     return table
 
 
-def domain_table(rows: list[dict[str, Any]]) -> None:
+def domain_table(rows: list[dict[str, Any]], search: str = "") -> None:
     """The domain list."""
     with_mx = any("mx" in row for row in rows)
     columns = ("Domain", "Owner", "Chosen mode", "Effective", "Detected")
@@ -74,7 +74,11 @@ def domain_table(rows: list[dict[str, Any]]) -> None:
             )
         table.add_row(*cells)
     if not rows:
-        console.print("No domains yet; add one with 'mxroute domain add DOMAIN'.")
+        console.print(
+            f"No domain matches '{escape(search)}'."
+            if search
+            else "No domains yet; add one with 'mxroute domain add DOMAIN'."
+        )
         return
     console.print(table)
 
@@ -90,9 +94,14 @@ def routing(data: dict[str, Any], header: bool = True) -> None:
     """Where the domain's mail goes, in plain words."""
     if header:
         console.print(f"[bold]{data['domain']}[/]")
+    detected = (
+        data["detected_mode"]
+        if data["detection"]["certain"]
+        else f"unknown, {data['detected_mode']} kept"
+    )
     console.print(
         f"Routing: {_mode(data['effective_mode'])} (chosen: {data['mode']}, detected from MX: "
-        f"{data['detected_mode']})"
+        f"{detected})"
     )
     for line in data["explanation"]:
         console.print(f"  {escape(line)}")

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import idna
+
 from mxroute.config import Settings
 from mxroute.core.names import is_subdomain, parse_domain
 from mxroute.core.records import MXRecord, MXSet, parse_exchanger, parse_priority
@@ -180,8 +182,8 @@ class Service:
         from mxroute.store.models import Domain
 
         rows = Domain.objects.select_related("owner").order_by("name")
-        if search:
-            rows = rows.filter(name__icontains=search.strip().lower())
+        if search.strip():
+            rows = rows.filter(name__icontains=_searchable(search))
         return [_summary(row, self._mx_or_none(row.name) if with_mx else None) for row in rows]
 
     def _mx_or_none(self, zone: str) -> MXSet | None:
@@ -579,6 +581,8 @@ class Service:
                 yield undo
         except BaseException as exc:
             done, problems = self._undo(undo)
+            if isinstance(exc, StepFailed) and exc.undone:
+                done.insert(0, exc.undone)
             if isinstance(exc, KeyboardInterrupt):
                 log.error("interrupted; %s", "; ".join([*done, *problems]) or "nothing changed")
                 raise
@@ -742,6 +746,17 @@ def _now() -> datetime:
     return timezone.now()
 
 
+def _searchable(text: str) -> str:
+    """Search text in the stored form: a Unicode name part becomes its A-labels."""
+    text = text.strip().lower()
+    if text.isascii():
+        return text
+    try:
+        return idna.encode(text, uts46=True).decode("ascii")
+    except idna.IDNAError:
+        return text
+
+
 def _mode_or_none(value: str | None) -> Mode | None:
     return Mode(value) if value else None
 
@@ -817,7 +832,8 @@ def _user(username: str) -> Any:
 
 def _not_managed(zone: str) -> NotFound:
     return NotFound(
-        f"mxroute does not manage {zone}; add it first with 'mxroute domain add {zone}'.",
+        f"mxroute does not manage {zone}; check the name with 'mxroute domain list', or add "
+        f"it with 'mxroute domain add {zone}'.",
         code="domain_not_found",
     )
 

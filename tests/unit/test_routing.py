@@ -554,7 +554,15 @@ def test_a_kept_backup_mode_does_not_claim_a_relay_the_records_no_longer_give() 
     resolutions = {"mx1.example.com": res("192.0.2.1"), "gone.example.com": NX}
     d = detect(DOMAIN, records, identity, resolutions, Mode.BACKUP)
     assert d.mode is Mode.BACKUP and not d.certain
-    assert "do not name this server" in explain(d, Mode.AUTO)[-1]
+    last = explain(d, Mode.AUTO)[-1]
+    assert "the MX records do not name it, so no sender will queue mail here" in last
+    assert "relays it to" not in last
+
+
+def test_backup_by_hand_at_the_best_priority_says_it_has_nowhere_to_relay() -> None:
+    identity = ServerIdentity.of(["self.example.net"], ["192.0.2.9"])
+    d = detect(DOMAIN, mxset((5, "self.example.net")), identity, {})
+    assert "has nowhere to relay to" in explain(d, Mode.BACKUP)[-1]
 
 
 def test_remote_by_hand_never_says_mail_goes_to_this_server() -> None:

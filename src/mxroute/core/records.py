@@ -220,8 +220,8 @@ def check_no_duplicates(records: tuple[MXRecord, ...]) -> None:
     for a, b in pairwise(records):
         if a == b:
             raise InvalidInput(
-                f"The MX record '{a}' already exists for this domain; edit it instead of "
-                "adding it again.",
+                f"The MX record '{a}' is already in this domain's MX set, and a record "
+                "may appear only once; choose another priority or exchanger.",
                 code="duplicate",
                 field="exchanger",
             )

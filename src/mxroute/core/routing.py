@@ -345,15 +345,20 @@ def explain(detection: Detection, chosen: Mode) -> list[str]:
     elif mode is Mode.BACKUP:
         relay = detection.relay_to
         if relay:
-            target = _names(relay)
+            lines.append(
+                f"This server accepts mail for {d}, queues it and relays it to {_names(relay)} "
+                f"when reachable ({how})."
+            )
         elif detection.self_priority is None:
-            target = "the domain's exchangers, although the MX records do not name this server"
+            lines.append(
+                f"This server is set to hold and relay mail for {d} ({how}), but the MX "
+                "records do not name it, so no sender will queue mail here."
+            )
         else:
-            target = "nowhere: no exchanger is preferred to this server"
-        lines.append(
-            f"This server accepts mail for {d}, queues it and relays it to {target} "
-            f"when reachable ({how})."
-        )
+            lines.append(
+                f"This server is set to hold and relay mail for {d} ({how}), but no exchanger "
+                "is preferred to it, so it has nowhere to relay to and defers the mail."
+            )
     else:
         # Mail from here never goes to this server itself: name the best other group.
         others = [[e for e in es if not e.is_self] for _, es in detection.groups]

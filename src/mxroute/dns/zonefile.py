@@ -458,7 +458,7 @@ class ZoneFileBackend:
         with self._lock(zone):
             with self._gc_paused():
                 data, undo, serial = self._edit(zone, path, mx, expected)
-            self._replace(zone, path, data, undo)
+            self._replace(zone, path, data, undo, next_serial(serial, self.today()))
         log.info("wrote %d MX record(s) to %s, serial %d", len(mx), path, serial)
         return Snapshot(zone, serial, mx)
 
@@ -627,7 +627,7 @@ class ZoneFileBackend:
                 "zone_check", self.check_command, cwd=self.zones_dir, zone=zone, file=str(file)
             )
 
-    def _replace(self, zone: str, path: Path, data: bytes, undo: bytes) -> None:
+    def _replace(self, zone: str, path: Path, data: bytes, undo: bytes, undo_serial: int) -> None:
         """Check, atomically install, reload; a failed reload installs ``undo`` and reloads.
 
         The new file keeps the mode and owner of the file it replaces.
@@ -663,7 +663,11 @@ class ZoneFileBackend:
                     zone=zone,
                     file=str(path),
                 )
-            raise
+            raise StepFailed(
+                failed.step,
+                failed.message,
+                undone=f"the previous MX records were put back under serial {undo_serial}",
+            ) from failed
 
 
 def _edited(state: _Zone, mx: MXSet, serial: int, ttl: int, *, keep_mx: bool = False) -> str:
