@@ -855,3 +855,23 @@ def test_a_reload_failure_whose_undo_fails_too_says_both(
     with pytest.raises(StepFailed, match=r"rndc down.*could not be put back") as caught:
         zf.write("plain.test", NEW, snapshot)
     assert caught.value.step == "zone"
+
+
+def test_mx_lines_that_stay_keep_their_comments(zones: Path) -> None:
+    zf = backend(zones)
+    snapshot = zf.read("comments.test")
+    grown = snapshot.mx.adding(MXRecord(30, "mx3.example.net"))
+    zf.write("comments.test", grown, snapshot)
+    text = text_of(zones, "comments.test")
+    assert "@\tIN\tMX\t10 mail.comments.test. ; primary, in the rack\n" in text
+    assert "@\tIN\tMX\t20 mx.example.net.     ; backup at the ISP\n" in text
+    # The new record follows the last MX line that stayed.
+    assert text.index("backup at the ISP") < text.index("30 mx3.example.net.")
+    assert zf.read("comments.test").mx == grown
+
+    shrunk = grown.removing(MXRecord(20, "mx.example.net"))
+    zf.write("comments.test", shrunk, zf.read("comments.test"))
+    text = text_of(zones, "comments.test")
+    assert "; primary, in the rack" in text
+    assert "backup at the ISP" not in text
+    assert zf.read("comments.test").mx == shrunk

@@ -671,24 +671,35 @@ class ZoneFileBackend:
 
 
 def _edited(state: _Zone, mx: MXSet, serial: int, ttl: int, *, keep_mx: bool = False) -> str:
-    """The zone's text with the new MX lines and serial; every other byte as it was.
+    """The zone's text with the new MX set and serial; every other byte as it was.
 
-    With ``keep_mx`` only the serial changes (the MX lines stay as written).
+    MX lines whose record stays are kept as written (comments included); the records
+    that go are removed, and the new ones are inserted after the last kept MX line (or
+    where the first old one was, or after the SOA). With ``keep_mx`` only the serial
+    changes.
     """
     assert state.soa is not None
     lines = state.lines
     old = [] if keep_mx else [record for _, record in state.mx]
+    wanted = set(mx)
+    kept = [r for r in old if _mx_record(r, state.where(state.path, r.first_line)) in wanted]
+    staying = {_mx_record(r, state.where(state.path, r.first_line)) for r in kept}
     removed: set[int] = set()
     for record in old:
-        removed.update(range(record.first_line, record.last_line + 1))
-    at = old[0].first_line if old else state.soa[1].last_line + 1
+        if record not in kept:
+            removed.update(range(record.first_line, record.last_line + 1))
+    if kept:
+        at = kept[-1].last_line + 1
+    else:
+        at = old[0].first_line if old else state.soa[1].last_line + 1
 
     eol = "\r" if lines and lines[0].endswith("\r") else ""
     block: list[str] = []
     prefixed: dict[int, str] = {}
     if not keep_mx:
-        new_ttl = _new_ttl(state, old, at, ttl) if len(mx) else None
-        block = [line + eol for line in _mx_lines(state.apex, mx, new_ttl)]
+        adding = MXSet(tuple(r for r in mx if r not in staying))
+        new_ttl = _new_ttl(state, old, at, ttl) if len(adding) else None
+        block = [line + eol for line in _mx_lines(state.apex, adding, new_ttl)]
         prefixed = _owner_fixes(state, removed, at, bool(block))
     serial_token = state.soa[1].rdata[2]
 
