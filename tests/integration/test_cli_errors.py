@@ -139,3 +139,17 @@ def test_detect_all_reports_each_broken_domain_and_exits_1(mxroute: Mxroute) -> 
         assert _one_line(done.stderr).startswith("mxroute: gateway.example: ")
     finally:
         zone.write_bytes(saved)
+
+
+def test_logs_reach_stderr_only_with_mxroute_debug(mxroute: Mxroute) -> None:
+    mxroute.env["MXROUTE_DNS_CHECK_COMMAND"] = "true {file}"
+    try:
+        quiet = mxroute.run("mx", "add", "shop.example", "40", "mx40.shop.example")
+        assert quiet.returncode == 0 and quiet.stderr == ""
+        mxroute.env["MXROUTE_DEBUG"] = "1"
+        loud = mxroute.run("mx", "delete", "shop.example", "40", "mx40.shop.example")
+        assert loud.returncode == 0
+        assert "running zone check command" in loud.stderr
+    finally:
+        mxroute.env.pop("MXROUTE_DEBUG", None)
+        mxroute.env.pop("MXROUTE_DNS_CHECK_COMMAND", None)
