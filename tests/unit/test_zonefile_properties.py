@@ -19,7 +19,7 @@ from pathlib import Path
 
 import dns.rdatatype
 import dns.zone
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from mxroute.core.records import MXRecord, MXSet
@@ -181,8 +181,16 @@ def rrsets(text: str) -> dict[tuple[str, str], set[str]]:
     }
 
 
-def write(z: Generated, mx: MXSet, today: date) -> tuple[str, ZoneFileBackend, int]:
-    """Write ``mx`` into the generated zone; the new text, the backend, the new serial."""
+def write(
+    z: Generated, mx: MXSet, today: date, *, replacing: bool = True
+) -> tuple[str, ZoneFileBackend, int]:
+    """Write ``mx`` into the generated zone; the new text, the backend, the new serial.
+
+    ``replacing``: only sets sharing no record with the zone's (a record that stays keeps
+    its old line, which test_old_mx_lines_whose_record_stays_are_kept covers).
+    """
+    if replacing:
+        assume(not ({(r.priority, r.exchanger) for r in mx} & z.mx))
     with tempfile.TemporaryDirectory() as tmp:
         zones = Path(tmp) / "zones"
         zones.mkdir()
@@ -223,6 +231,20 @@ def test_new_mx_lines_replace_the_first_old_one_or_follow_the_soa(z: Generated, 
     if positions:
         assert positions == list(range(positions[0], positions[0] + len(mx)))
         assert positions[0] == (min(z.mx_lines) if z.mx_lines else z.soa_last_line + 1)
+
+
+@EXAMPLES
+@given(zones(), mx_sets())
+def test_old_mx_lines_whose_record_stays_are_kept(z: Generated, extra: MXSet) -> None:
+    old = {MXRecord(p, e) for p, e in z.mx}
+    assume(not any(r.is_null for r in old | set(extra)))
+    text, _, _ = write(z, MXSet.of(old | set(extra)), date(2025, 3, 14), replacing=False)
+    lines = text.split("\n")
+    for i in sorted(z.mx_lines):
+        assert z.lines[i] in lines  # as written, comments and all
+    first_new = next((i for i, line in enumerate(lines) if NEW_MX_LINE.match(line)), None)
+    if first_new is not None and z.mx_lines:
+        assert first_new > lines.index(z.lines[max(z.mx_lines)])
 
 
 @EXAMPLES
