@@ -159,8 +159,8 @@ def history(rows: list[dict[str, Any]]) -> None:
 
 
 def with_progress(work: Callable[[Callable[[str], None]], T], total: int, quiet: bool) -> T:
-    """Run ``work(advance)`` under a progress bar (none when ``quiet``)."""
-    if quiet:
+    """Run ``work(advance)`` under a progress bar, drawn only on a terminal and not ``quiet``."""
+    if quiet or not sys.stderr.isatty():
         return work(lambda _name: None)
     with Progress(console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("Detecting", total=total)

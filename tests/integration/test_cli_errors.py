@@ -153,3 +153,9 @@ def test_logs_reach_stderr_only_with_mxroute_debug(mxroute: Mxroute) -> None:
     finally:
         mxroute.env.pop("MXROUTE_DEBUG", None)
         mxroute.env.pop("MXROUTE_DNS_CHECK_COMMAND", None)
+
+
+def test_detect_all_writes_nothing_to_stderr_when_all_goes_well(mxroute: Mxroute) -> None:
+    done = mxroute.run("detect", "--all")
+    assert done.returncode == 0
+    assert done.stderr == ""
