@@ -161,6 +161,20 @@ serial_option = click.option(
 )
 
 
+def record_command(name: str) -> Callable[[Callable[..., None]], click.Command]:
+    """An ``mx`` command taking DOMAIN PRIORITY EXCHANGER, --serial and --json."""
+
+    def decorate(function: Callable[..., None]) -> click.Command:
+        for option in (json_option, serial_option):
+            function = option(function)
+        for argument in ("exchanger", "priority"):
+            function = click.argument(argument)(function)
+        function = click.argument("domain_name", metavar="DOMAIN")(function)
+        return mx.command(name, context_settings=NUMBERS_AS_ARGUMENTS)(function)
+
+    return decorate
+
+
 @mx.command("list")
 @click.argument("domain_name", metavar="DOMAIN")
 @json_option
@@ -184,12 +198,7 @@ def _show(domain_name: str, as_json: bool, *, records: bool) -> None:
         render.routing(data)
 
 
-@mx.command("add", context_settings=NUMBERS_AS_ARGUMENTS)
-@click.argument("domain_name", metavar="DOMAIN")
-@click.argument("priority")
-@click.argument("exchanger")
-@serial_option
-@json_option
+@record_command("add")
 def mx_add(
     domain_name: str, priority: str, exchanger: str, serial: int | None, as_json: bool
 ) -> None:
@@ -232,12 +241,7 @@ def mx_edit(
     _render_change(result, as_json)
 
 
-@mx.command("delete", context_settings=NUMBERS_AS_ARGUMENTS)
-@click.argument("domain_name", metavar="DOMAIN")
-@click.argument("priority")
-@click.argument("exchanger")
-@serial_option
-@json_option
+@record_command("delete")
 def mx_delete(
     domain_name: str, priority: str, exchanger: str, serial: int | None, as_json: bool
 ) -> None:

@@ -14,6 +14,7 @@ import pytest
 from mxroute.core.routing import Mode
 from mxroute.errors import StepFailed
 from mxroute.mta.lists import FILES, RoutingLists
+from tests.components import require
 from tests.unit.test_atomic import no_space_after
 
 MODES = {
@@ -262,8 +263,7 @@ def test_concurrent_writers_and_readers_never_see_half_a_change(tmp_path: Path) 
 
 
 def test_a_replaced_file_keeps_the_operators_owner(tmp_path: Path) -> None:
-    if os.geteuid() != 0:
-        pytest.skip("only root can give a file away")
+    require(None if os.geteuid() == 0 else "not running as root", "Root (to give a file away)")
     routing = _lists(tmp_path)
     routing.write(MODES)
     target = routing.directory / "localdomains"
