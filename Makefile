@@ -13,10 +13,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-## run: create the demo data directory (if absent) and show its domains
+HOST ?= 127.0.0.1
+PORT ?= 8025
+
+## run: create the demo data directory and an administrator (if absent), serve the panel
 run: $(STAMP)
 	@test -f "$(MXROUTE_HOME)/mxroute.toml" || $(BIN)/mxroute init --demo
+	@$(BIN)/mxroute user list --json | grep -q '"admin": true' || { \
+	  $(BIN)/mxroute user add admin --admin --generate-password && \
+	  echo "Log in as 'admin' with this password (it is not shown again;" \
+	       "'mxroute user passwd admin' sets a new one)."; }
 	$(BIN)/mxroute domain list --mx
+	$(BIN)/mxroute serve --host $(HOST) --port $(PORT)
 
 ## system-deps: the real servers the tests drive (BIND, Exim, PostgreSQL)
 system-deps:

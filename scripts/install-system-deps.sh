@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the real servers the test suite drives (BIND, Exim, PostgreSQL), from
+# Installs the real servers the test suite drives (BIND, Exim, PostgreSQL, Chromium), from
 # Debian's packages. Needs root; does nothing when everything is already there.
 set -euo pipefail
 
@@ -10,6 +10,7 @@ command -v dig >/dev/null || need+=(bind9-dnsutils)
 command -v exim >/dev/null || need+=(exim4-daemon-light)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v unshare >/dev/null || need+=(util-linux)
+command -v chromium >/dev/null || need+=(chromium)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

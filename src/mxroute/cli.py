@@ -145,6 +145,192 @@ def domain_remove(name: str, yes: bool) -> None:
     click.echo(f"Removed {removed} from mxroute; its zone file was kept.")
 
 
+@domain.command("owner")
+@click.argument("name")
+@click.argument("username", metavar="USER", required=False)
+@click.option("--none", "no_owner", is_flag=True, help="Leave the domain to administrators only.")
+def domain_owner(name: str, username: str | None, no_owner: bool) -> None:
+    """Give domain NAME to USER (or, with --none, to administrators only)."""
+    if bool(username) == no_owner:
+        raise click.UsageError("Give either a USER or --none.")
+    click.echo(_service().set_owner(name, username, actor=_actor()))
+
+
+# ----- users and API tokens ---------------------------------------------------------
+
+
+@cli.group()
+def user() -> None:
+    """Add, list and remove the users who log in to the web panel and the API."""
+
+
+def _new_password(given: str | None, generate: bool) -> tuple[str, bool]:
+    """The password from --password, a generated one, or asked twice (never echoed)."""
+    if given is not None and generate:
+        raise click.UsageError("Give either --password or --generate-password, not both.")
+    if generate:
+        import secrets
+
+        return secrets.token_urlsafe(15), True
+    if given is not None:
+        return given, False
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True), False
+
+
+password_option = click.option(
+    "--password", help="The password (asked for, hidden, when not given)."
+)
+generate_option = click.option(
+    "--generate-password", "generate", is_flag=True, help="Make a random password; print it once."
+)
+
+
+@user.command("add")
+@click.argument("username", metavar="USER")
+@click.option("--admin", is_flag=True, help="An administrator: sees and manages every domain.")
+@password_option
+@generate_option
+def user_add(username: str, admin: bool, password: str | None, generate: bool) -> None:
+    """Create USER; weak passwords are refused."""
+    from mxroute import accounts
+
+    _service()
+    secret, generated = _new_password(password, generate)
+    created = accounts.add_user(username, secret, admin=admin)
+    kind = "administrator" if created.admin else "user"
+    click.echo(f"Created {kind} '{created.username}'.")
+    if generated:
+        click.echo(f"Password (shown once): {secret}")
+
+
+@user.command("passwd")
+@click.argument("username", metavar="USER")
+@password_option
+@generate_option
+def user_passwd(username: str, password: str | None, generate: bool) -> None:
+    """Set a new password for USER."""
+    from mxroute import accounts
+
+    _service()
+    secret, generated = _new_password(password, generate)
+    accounts.set_password(username, secret)
+    click.echo(f"Changed the password of '{username.strip()}'.")
+    if generated:
+        click.echo(f"Password (shown once): {secret}")
+
+
+@user.command("list")
+@json_option
+def user_list(as_json: bool) -> None:
+    """List users: administrator or not, domains owned, live API tokens."""
+    from mxroute import accounts
+    from mxroute.present import user_data
+
+    _service()
+    rows = [user_data(u) for u in accounts.list_users()]
+    if as_json:
+        _emit_json(rows)
+        return
+    from mxroute import render
+
+    render.user_table(rows)
+
+
+@user.command("remove")
+@click.argument("username", metavar="USER")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def user_remove(username: str, yes: bool) -> None:
+    """Delete USER and their API tokens (refused while they own domains)."""
+    from mxroute import accounts
+
+    _service()
+    if not yes:
+        click.confirm(f"Delete user {username} and their API tokens?", abort=True)
+    accounts.remove_user(username)
+    click.echo(f"Removed user '{username.strip()}'.")
+
+
+@cli.group()
+def token() -> None:
+    """Create, list and revoke API tokens."""
+
+
+@token.command("create")
+@click.argument("username", metavar="USER")
+@click.option("--name", default="", help="A name to tell the token apart (default: the time).")
+@click.option(
+    "--domain",
+    "domains",
+    multiple=True,
+    help="Limit the token to this domain of the user (repeatable).",
+)
+@click.option("--expires", help="Expiry: a duration (30d, 12h, 2w) or a date (2027-01-31).")
+@json_option
+def token_create(
+    username: str, name: str, domains: tuple[str, ...], expires: str | None, as_json: bool
+) -> None:
+    """Create an API token for USER; it is printed once and stored only as a hash."""
+    from mxroute import accounts
+    from mxroute.present import token_data
+
+    _service()
+    when = accounts.parse_expiry(expires) if expires else None
+    new = accounts.create_token(username, name, domains=domains, expires=when)
+    if as_json:
+        _emit_json({**token_data(new.summary), "token": new.secret})
+        return
+    click.echo(f"Created token '{new.summary.name}' for '{new.summary.username}'.")
+    click.echo(f"Token (shown once; store it now): {new.secret}")
+
+
+@token.command("list")
+@click.argument("username", metavar="USER", required=False)
+@json_option
+def token_list(username: str | None, as_json: bool) -> None:
+    """List API tokens (of USER, or of everyone), without their secrets."""
+    from mxroute import accounts
+    from mxroute.present import token_data
+
+    _service()
+    rows = [token_data(t) for t in accounts.list_tokens(username)]
+    if as_json:
+        _emit_json(rows)
+        return
+    from mxroute import render
+
+    render.token_table(rows)
+
+
+@token.command("revoke")
+@click.argument("username", metavar="USER")
+@click.argument("name")
+def token_revoke(username: str, name: str) -> None:
+    """Revoke USER's token NAME: calls made with it fail from now on."""
+    from mxroute import accounts
+
+    _service()
+    accounts.revoke_token(username, name)
+    click.echo(f"Revoked token '{name.strip()}' of '{username.strip()}'.")
+
+
+# ----- the web panel and HTTP API -----------------------------------------------------
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8025, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--cert", type=click.Path(dir_okay=False, exists=True), help="TLS certificate (PEM).")
+@click.option("--key", type=click.Path(dir_okay=False, exists=True), help="TLS private key (PEM).")
+def serve(host: str, port: int, cert: str | None, key: str | None) -> None:
+    """Serve the web panel and the HTTP API (uvicorn; HTTPS with --cert and --key)."""
+    from mxroute import web_server
+
+    if bool(cert) != bool(key):
+        raise click.UsageError("Give both --cert and --key for HTTPS, or neither.")
+    _service()
+    web_server.serve(host, port, cert=cert, key=key, echo=click.echo)
+
+
 # ----- MX records -------------------------------------------------------------------
 
 

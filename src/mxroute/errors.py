@@ -62,3 +62,25 @@ class ConfigError(MxrouteError):
     """The configuration or data directory is missing or wrong."""
 
     code = "config"
+
+
+class Forbidden(MxrouteError):
+    """An operation only administrators may do (adding domains, managing users)."""
+
+    code = "forbidden"
+
+
+class Unauthenticated(MxrouteError):
+    """Missing or wrong credentials (a password, an API token)."""
+
+    code = "unauthenticated"
+
+
+class Throttled(Unauthenticated):
+    """Too many failed log-ins from this user or address: wait before trying again."""
+
+    code = "throttled"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mxroute.accounts import TokenSummary, UserSummary
 from mxroute.core.records import MXSet
 from mxroute.core.routing import Detection
 from mxroute.service import ChangeResult, DomainState, DomainSummary, HistoryEntry
@@ -109,4 +110,30 @@ def history_data(entry: HistoryEntry) -> dict[str, Any]:
         "mode_after": entry.mode_after,
         "serial_before": entry.serial_before,
         "serial_after": entry.serial_after,
+        "token_name": entry.token_name,
+        "warnings": entry.warnings,
+    }
+
+
+def user_data(user: UserSummary) -> dict[str, Any]:
+    """One row of the user list."""
+    return {
+        "username": user.username,
+        "admin": user.admin,
+        "domains": user.domains,
+        "tokens": user.tokens,
+        "last_login": user.last_login.isoformat() if user.last_login else None,
+    }
+
+
+def token_data(token: TokenSummary) -> dict[str, Any]:
+    """One API token, without its secret."""
+    return {
+        "username": token.username,
+        "name": token.name,
+        "domains": list(token.domains),
+        "created_at": token.created_at.isoformat(),
+        "expires_at": token.expires_at.isoformat() if token.expires_at else None,
+        "expired": token.expired,
+        "last_used_at": token.last_used_at.isoformat() if token.last_used_at else None,
     }

@@ -158,6 +158,42 @@ def history(rows: list[dict[str, Any]]) -> None:
     console.print(table)
 
 
+def user_table(rows: list[dict[str, Any]]) -> None:
+    """The users."""
+    if not rows:
+        console.print("No users yet; add one with 'mxroute user add USER'.")
+        return
+    table = _table("User", "Administrator", "Domains", "API tokens", "Last log-in (UTC)")
+    for row in rows:
+        table.add_row(
+            row["username"],
+            "yes" if row["admin"] else "",
+            str(row["domains"]),
+            str(row["tokens"]),
+            (row["last_login"] or "never")[:19].replace("T", " "),
+        )
+    console.print(table)
+
+
+def token_table(rows: list[dict[str, Any]]) -> None:
+    """The API tokens (never their secrets)."""
+    if not rows:
+        console.print("No API tokens; create one with 'mxroute token create USER'.")
+        return
+    table = _table("User", "Name", "Domains", "Created (UTC)", "Expires", "Last used")
+    for row in rows:
+        expires = (row["expires_at"] or "never")[:19].replace("T", " ")
+        table.add_row(
+            row["username"],
+            row["name"],
+            ", ".join(row["domains"]) or "all of the user's",
+            row["created_at"][:19].replace("T", " "),
+            f"{expires} (expired)" if row["expired"] else expires,
+            (row["last_used_at"] or "never")[:19].replace("T", " "),
+        )
+    console.print(table)
+
+
 def with_progress(work: Callable[[Callable[[str], None]], T], total: int, quiet: bool) -> T:
     """Run ``work(advance)`` under a progress bar, drawn only on a terminal and not ``quiet``."""
     if quiet or not sys.stderr.isatty():

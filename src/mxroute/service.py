@@ -35,7 +35,14 @@ from mxroute.core.routing import (
     parse_mode,
 )
 from mxroute.dns.base import DELEGATED, Backend, Snapshot
-from mxroute.errors import Conflict, InvalidInput, MxrouteError, NotFound, StepFailed
+from mxroute.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    MxrouteError,
+    NotFound,
+    StepFailed,
+)
 
 if TYPE_CHECKING:
     from mxroute.dns.resolver import Resolver
@@ -52,14 +59,55 @@ _PG_LOCK_KEY = 0x6D78726F  # "mxro": one advisory lock serialises writers on Pos
 
 @dataclass(frozen=True)
 class Actor:
-    """Who asks for a change, and through which door."""
+    """Who asks, through which door, and which domains they may see and change.
+
+    ``user_id`` None is the server's operator (the command line, the system): every
+    domain. A user who is not an administrator sees only the domains they own; an API
+    token may narrow that further to ``only`` (a set of domain names). Build actors for
+    people with :meth:`for_user`, never by hand, so the scope cannot be forgotten.
+    """
 
     name: str
     interface: str = "cli"
     token_name: str = ""
+    user_id: int | None = None
+    admin: bool = True
+    only: frozenset[str] | None = None
+
+    @classmethod
+    def for_user(
+        cls,
+        user: Any,
+        interface: str,
+        *,
+        token_name: str = "",
+        only: Iterable[str] | None = None,
+    ) -> Actor:
+        """The actor for a Django user coming in through ``interface`` (web, api…)."""
+        return cls(
+            user.get_username(),
+            interface,
+            token_name,
+            user.pk,
+            bool(user.is_superuser),
+            frozenset(only) if only else None,
+        )
+
+    @property
+    def is_operator(self) -> bool:
+        """True for the command line and the system: no user, no scope."""
+        return self.user_id is None
+
+    def may_manage(self, zone: str, owner_id: int | None) -> bool:
+        """Whether this actor may see and change the domain ``zone`` owned by ``owner_id``."""
+        if self.only is not None and zone not in self.only:
+            return False
+        return self.is_operator or self.admin or owner_id == self.user_id
 
 
 SYSTEM = Actor("mxroute", "system")
+OPERATOR = Actor("mxroute", "cli")
+"""The unscoped reader: the command line's reads, and tests."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +173,8 @@ class HistoryEntry:
     mode_after: str | None
     serial_before: int | None
     serial_after: int | None
+    token_name: str = ""
+    warnings: list[str] = field(default_factory=list)
 
 
 Planner = Callable[[MXSet], tuple[MXSet, str]]
@@ -177,11 +227,13 @@ class Service:
 
     # ----- reads -------------------------------------------------------------------
 
-    def list_domains(self, search: str = "", *, with_mx: bool = False) -> list[DomainSummary]:
-        """Every managed domain with its chosen and effective mode; its MX set if asked."""
+    def list_domains(
+        self, search: str = "", *, with_mx: bool = False, actor: Actor = OPERATOR
+    ) -> list[DomainSummary]:
+        """The domains ``actor`` may manage, with chosen and effective mode; MX set if asked."""
         from mxroute.store.models import Domain
 
-        rows = Domain.objects.select_related("owner").order_by("name")
+        rows = _visible(Domain.objects.select_related("owner").order_by("name"), actor)
         if search.strip():
             rows = rows.filter(name__icontains=_searchable(search))
         return [_summary(row, self._mx_or_none(row.name) if with_mx else None) for row in rows]
@@ -194,20 +246,34 @@ class Service:
             log.warning("cannot read the zone of %s: %s", zone, exc)
             return None
 
-    def show(self, domain: str) -> DomainState:
+    def show(self, domain: str, *, actor: Actor = OPERATOR) -> DomainState:
         """Read the zone and detect afresh, without recording anything."""
-        row = self._domain(domain)
+        row = self._domain(domain, actor)
         snap = self.backend.read(row.name)
         detection = self._detect(row.name, snap.mx, _mode_or_none(row.detected_mode))
         return self._state(row, snap, detection)
 
-    def history(self, domain: str | None = None, limit: int = 50) -> list[HistoryEntry]:
-        """Recorded changes, newest first, for one domain or all."""
+    def history(
+        self, domain: str | None = None, limit: int = 50, *, actor: Actor = OPERATOR
+    ) -> list[HistoryEntry]:
+        """Recorded changes, newest first, for one domain or all that ``actor`` may see.
+
+        Operators and administrators see the history of removed domains too; an owner
+        sees the changes of the domains they own now.
+        """
         from mxroute.store.models import Change
 
         rows = Change.objects.all()
         if domain is not None:
-            rows = rows.filter(domain_name=parse_domain(domain))
+            zone = parse_domain(domain)
+            if not (actor.is_operator or (actor.admin and actor.only is None)):
+                self._domain(zone, actor)
+            rows = rows.filter(domain_name=zone)
+        elif not actor.is_operator:
+            if not actor.admin:
+                rows = rows.filter(domain__owner_id=actor.user_id)
+            if actor.only is not None:
+                rows = rows.filter(domain_name__in=actor.only)
         return [
             HistoryEntry(
                 c.at,
@@ -222,6 +288,8 @@ class Service:
                 c.mode_after,
                 c.serial_before,
                 c.serial_after,
+                c.token_name,
+                list(c.warnings or []),
             )
             for c in rows.order_by("-at", "-id")[:limit]
         ]
@@ -363,6 +431,7 @@ class Service:
 
         from mxroute.store.models import Domain
 
+        _operators_only(actor, "add domains")
         zone = parse_domain(domain)
         chosen = parse_mode(mode)
         wanted = MXSet.of(mx)
@@ -431,7 +500,8 @@ class Service:
 
     def remove_domain(self, domain: str, *, actor: Actor) -> str:
         """Stop managing a domain: its zone file stays, it leaves the routing lists."""
-        row = self._domain(domain)
+        _operators_only(actor, "remove domains")
+        row = self._domain(domain, actor)
         with self._writing():
             _record(
                 actor,
@@ -448,6 +518,33 @@ class Service:
             row.delete()
             self._write_lists()
         return row.name
+
+    def set_owner(self, domain: str, owner: str | None, *, actor: Actor) -> str:
+        """Give the domain to the user ``owner`` (None: administrators only); its summary."""
+        _operators_only(actor, "change a domain's owner")
+        row = self._domain(domain, actor)
+        user = _user(owner) if owner else None
+        before = row.owner.get_username() if row.owner else None
+        after = user.get_username() if user else None
+        if before == after:
+            return f"{row.name} already belongs to {_owner_words(after)}."
+        summary = f"Gave {row.name} to {_owner_words(after)} (was {_owner_words(before)})."
+        with self._writing():
+            row.owner = user
+            row.save(update_fields=["owner", "updated_at"])
+            _record(
+                actor,
+                "set_owner",
+                row,
+                row.name,
+                summary,
+                mx=None,
+                modes=(row.chosen_mode, row.chosen_mode),
+                effective=(row.effective_mode, row.effective_mode),
+                serials=(None, None),
+                warnings=(),
+            )
+        return summary
 
     def resync_lists(self) -> None:
         """Regenerate the routing lists from the store (after init, or a repair by hand)."""
@@ -466,7 +563,7 @@ class Service:
         new_mode: Mode | None = None,
     ) -> ChangeResult:
         """Read, plan, apply; plan again on a fresh read if another writer got in first."""
-        zone = self._domain(domain).name
+        zone = self._domain(domain, actor).name
         attempts = 1 if expected_serial is not None else RETRIES_ON_CONFLICT
         for attempt in range(1, attempts + 1):
             snap = self.backend.read(zone)
@@ -701,14 +798,19 @@ class Service:
 
     # ----- helpers ----------------------------------------------------------------------
 
-    def _domain(self, domain: str) -> Domain:
+    def _domain(self, domain: str, actor: Actor = OPERATOR) -> Domain:
+        """The domain's row, if ``actor`` may manage it; otherwise the same NotFound as
+        for a domain that does not exist, so nobody learns which domains others own."""
         from mxroute.store.models import Domain
 
         zone = parse_domain(domain)
         try:
-            return Domain.objects.select_related("owner").get(name=zone)
+            row = Domain.objects.select_related("owner").get(name=zone)
         except Domain.DoesNotExist:
-            raise _not_managed(zone) from None
+            raise _not_managed(zone, actor) from None
+        if not actor.may_manage(row.name, row.owner_id):
+            raise _not_managed(zone, actor)
+        return row
 
     def _state(self, row: Domain, snap: Snapshot, detection: Detection) -> DomainState:
         chosen = row.chosen_mode
@@ -809,6 +911,10 @@ def _record(
     )
 
 
+def _owner_words(username: str | None) -> str:
+    return f"user '{username}'" if username else "administrators only"
+
+
 def _already_managed(zone: str) -> InvalidInput:
     return InvalidInput(f"mxroute already manages {zone}.", code="domain_exists", field="domain")
 
@@ -830,12 +936,31 @@ def _user(username: str) -> Any:
         ) from None
 
 
-def _not_managed(zone: str) -> NotFound:
+def _not_managed(zone: str, actor: Actor = OPERATOR) -> NotFound:
+    if not actor.is_operator:
+        return NotFound(
+            f"{zone} is not among the domains you manage; check the name in your domain list.",
+            code="domain_not_found",
+        )
     return NotFound(
         f"mxroute does not manage {zone}; check the name with 'mxroute domain list', or add "
         f"it with 'mxroute domain add {zone}'.",
         code="domain_not_found",
     )
+
+
+def _visible(rows: Any, actor: Actor) -> Any:
+    """``rows`` (a Domain queryset) narrowed to the domains ``actor`` may manage."""
+    if not actor.is_operator and not actor.admin:
+        rows = rows.filter(owner_id=actor.user_id)
+    if actor.only is not None:
+        rows = rows.filter(name__in=actor.only)
+    return rows
+
+
+def _operators_only(actor: Actor, what: str) -> None:
+    if not (actor.is_operator or actor.admin):
+        raise Forbidden(f"Only an administrator may {what}; ask your hosting operator.")
 
 
 def _conflict(zone: str, expected: int, actual: int) -> Conflict:

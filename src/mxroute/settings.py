@@ -8,7 +8,8 @@ Everything comes from :func:`mxroute.config.load` (``$MXROUTE_HOME``, its
 - ``SECRET_KEY``: the file ``secret_key`` in the data directory, created (mode 0600)
   the first time the settings are loaded.
 - ``MXROUTE_DEBUG=1`` turns debugging on; ``MXROUTE_WEB_ALLOWED_HOSTS`` (comma-separated)
-  adds host names the web interface answers to.
+  adds host names the web interface answers to; ``MXROUTE_WEB_TLS=1`` (set by
+  ``mxroute serve --cert``) makes the session and CSRF cookies secure-only and sends HSTS.
 - Logging keeps standard error for the one-line messages of the command line: warnings
   and errors (of mxroute, Django and the libraries) go to ``mxroute.log`` in the data
   directory (rotated at 1 MB, 3 old files kept; created at the first warning; if it
@@ -142,11 +143,15 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",
     "mxroute.store",
+    "mxroute.web",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files come from the application itself: no CDN, no separate web server.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -191,8 +196,22 @@ AUTH_PASSWORD_VALIDATORS = [
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 8 * 3600
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+WEB_TLS = os.environ.get("MXROUTE_WEB_TLS", "") == "1"
+SESSION_COOKIE_SECURE = WEB_TLS
+CSRF_COOKIE_SECURE = WEB_TLS
+SECURE_HSTS_SECONDS = 31_536_000 if WEB_TLS else 0
+if WEB_TLS:
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:domains"
+LOGOUT_REDIRECT_URL = "web:login"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -200,7 +219,10 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = MXROUTE_HOME / "static"
+# WhiteNoise serves the apps' static files straight from the package: no collectstatic,
+# so no STATIC_ROOT either.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
 
 
 class LogFile(RotatingFileHandler):

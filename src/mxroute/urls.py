@@ -1,10 +1,12 @@
-"""The project's URLs: only the Django admin for now (web pages and API come later)."""
+"""The project's URLs: the web panel, the HTTP API and the (read-only) Django admin."""
 
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import URLPattern, URLResolver, path
+from django.urls import URLPattern, URLResolver, include, path
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
+    path("", include("mxroute.api.urls")),
+    path("", include("mxroute.web.urls")),
 ]

@@ -119,6 +119,7 @@ class Action(models.TextChoices):
     DETECT = "detect", "Detect routing mode"
     ADD_DOMAIN = "add_domain", "Add domain"
     REMOVE_DOMAIN = "remove_domain", "Remove domain"
+    SET_OWNER = "set_owner", "Set owner"
     UNDO = "undo", "Undo"
 
 
@@ -194,3 +195,48 @@ class Change(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.domain_name}: {self.get_action_display()}"
+
+
+class ApiToken(models.Model):
+    """An API token of a user: only its SHA-256 digest is stored, never the token.
+
+    Tokens are long random strings, so a fast digest is enough (a slow password hash
+    protects guessable secrets); it also makes finding a token one indexed query.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the token, hex.")
+    domains = models.JSONField(
+        default=list, blank=True, help_text="Domain names the token is limited to; [] for all."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("user__username", "name")
+        constraints = (
+            models.UniqueConstraint(fields=["user", "name"], name="store_apitoken_user_name"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.user.get_username()}/{self.name}"
+
+
+class AuthFailure(models.Model):
+    """One failed log-in or API authentication, kept a short while for throttling.
+
+    In the database rather than a per-process cache, so every server process and the
+    web panel and API count the same failures.
+    """
+
+    username = models.CharField(max_length=150, db_index=True)
+    address = models.CharField(max_length=45, db_index=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} from {self.address}"
