@@ -34,7 +34,14 @@ def test_every_tour_command_runs_as_written() -> None:
         shop = mxroute.json("mx", "list", "shop.example")
         assert [(r["priority"], r["exchanger"]) for r in shop["mx"]] == [(10, "mail.shop.example")]
         history = mxroute.json("history", "shop.example")
-        assert [h["action"] for h in history][:3] == ["delete_mx", "change_mx", "add_mx"]
+        assert [h["action"] for h in history][:4] == [
+            "set_owner",
+            "delete_mx",
+            "change_mx",
+            "add_mx",
+        ]
+        users = {u["username"]: u for u in mxroute.json("user", "list")}
+        assert users["alice"]["domains"] == 1 and users["alice"]["tokens"] == 1
     finally:
         shutil.rmtree(home, ignore_errors=True)
 
