@@ -10,6 +10,7 @@ every door throttle the same failures.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import secrets
 import string
@@ -216,7 +217,7 @@ def create_token(
     from mxroute.store.models import ApiToken, Domain
 
     user = _get_user(username)
-    name = name.strip() or f"token-{_now():%Y%m%d-%H%M%S}"
+    name = name.strip() or _unused_token_name(user)
     if not _TOKEN_NAME.fullmatch(name):
         raise InvalidInput(
             "A token name must be 1 to 100 letters, digits and . _ - , starting with a "
@@ -258,6 +259,17 @@ def create_token(
             field="name",
         ) from None
     return NewToken(_token_summary(token), secret)
+
+
+def _unused_token_name(user: Any) -> str:
+    """``token-YYYYmmdd-HHMMSS``, with ``-2``, ``-3``… when a script makes several a second."""
+    base = f"token-{_now():%Y%m%d-%H%M%S}"
+    taken = set(user.api_tokens.filter(name__startswith=base).values_list("name", flat=True))
+    name, count = base, 1
+    while name in taken:
+        count += 1
+        name = f"{base}-{count}"
+    return name
 
 
 def list_tokens(username: str | None = None) -> list[TokenSummary]:
@@ -375,8 +387,9 @@ def check_throttle(username: str, address: str) -> None:
             continue
         times = list(rows.order_by("-at").values_list("at", flat=True)[:limit])
         if len(times) >= limit:
-            wait = max(1, int((times[-1] + THROTTLE_WINDOW - _now()).total_seconds()) + 1)
-            minutes = -(-wait // 60)
+            # Rounded up, never beyond the window: 900 s left is "15 minutes", not 16.
+            wait = max(1, math.ceil((times[-1] + THROTTLE_WINDOW - _now()).total_seconds()))
+            minutes = math.ceil(wait / 60)
             raise Throttled(
                 f"Too many failed log-ins; wait {minutes} minute{'s' if minutes > 1 else ''} "
                 "and try again.",

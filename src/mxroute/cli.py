@@ -327,6 +327,10 @@ def serve(host: str, port: int, cert: str | None, key: str | None) -> None:
 
     if bool(cert) != bool(key):
         raise click.UsageError("Give both --cert and --key for HTTPS, or neither.")
+    if cert:
+        # Before Django starts (in _service): the settings read it once, for secure-only
+        # cookies and HSTS.
+        os.environ["MXROUTE_WEB_TLS"] = "1"
     _service()
     web_server.serve(host, port, cert=cert, key=key, echo=click.echo)
 

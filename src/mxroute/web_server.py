@@ -30,8 +30,17 @@ def serve(
 
     _check_free(host, port)
     if cert:
-        # Read by the settings: secure-only cookies and HSTS when served over TLS.
+        # Read by the settings: secure-only cookies and HSTS when served over TLS. They
+        # are read once, when Django starts: a caller that started it already must have
+        # set this itself (as the command line does).
         os.environ["MXROUTE_WEB_TLS"] = "1"
+        from django.conf import settings
+
+        if settings.configured and not settings.WEB_TLS:
+            raise ConfigError(
+                "Django was started before HTTPS was chosen, so its cookies would not be "
+                "secure-only; set MXROUTE_WEB_TLS=1 before starting it."
+            )
     djangoapp.migrate()
     # WhiteNoise hands Django a file iterator: harmless under ASGI, but Django warns
     # about it on every static file.

@@ -1,0 +1,309 @@
+"""What cPanel's UAPI and API 2 share: parameters, the Email MX operations, their data.
+
+Scripts written for cPanel call ``Email`` functions by UAPI (:mod:`mxroute.api.uapi`)
+or API 2 (:mod:`mxroute.api.api2`); both land here. Each operation reads cPanel's
+parameters, calls one service function as the caller's actor and returns the data
+cPanel returns (mode names in cPanel's spelling: ``secondary`` for backup). Where
+cPanel is unsafe, the service fixes the behaviour: the old record must match exactly,
+an IP address is no exchanger, a priority is 0-65535 everywhere. See
+docs/cpanel-compat.md for every decision.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from mxroute.core.names import parse_domain, shown
+from mxroute.core.routing import Mode, parse_mode
+from mxroute.errors import InvalidInput, MxrouteError, Throttled, Unauthenticated
+from mxroute.service import Actor, ChangeResult, DomainSummary, Service
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+log = logging.getLogger(__name__)
+
+MODULE = "Email"
+# cPanel's legacy parameter names (API 2, older UAPI docs) and the names they stand for.
+ALIASES = {
+    "exchange": "exchanger",
+    "newmx": "exchanger",
+    "preference": "priority",
+    "oldexchange": "oldexchanger",
+    "oldmx": "oldexchanger",
+    "oldpreference": "oldpriority",
+}
+# Browsers never prompt for these schemes, so they never cache credentials that a
+# cross-site GET could then carry (these calls change things by GET, as cPanel's do).
+CHALLENGE = 'cpanel realm="mxroute", Bearer realm="mxroute"'
+_LEGACY_MODES = {"0": Mode.AUTO, "1": Mode.LOCAL}
+
+Data = dict[str, Any]
+Operation = Callable[[Service, Actor, "Params"], Any]
+
+
+class PartlyDone(MxrouteError):
+    """The MX change was made, but the routing mode sent with it could not be set."""
+
+    code = "partly_done"
+
+    def __init__(self, message: str, data: Data) -> None:
+        super().__init__(message)
+        self.data = data
+
+
+class Params:
+    """One call's parameters: query and form body, legacy names folded into cPanel's own.
+
+    An empty value counts as not sent. A parameter sent more than once (twice, in the
+    query and the body, or under two of its names) must carry one value: a call that
+    says two things is refused rather than guessed at.
+    """
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self._values: dict[str, list[tuple[str, str]]] = {}
+        for key, value in pairs:
+            if value != "":
+                self._values.setdefault(ALIASES.get(key, key), []).append((key, value))
+
+    @classmethod
+    def of(cls, request: HttpRequest) -> Params:
+        """The parameters of ``request`` (GET query, then urlencoded or multipart body)."""
+        pairs = [(k, v) for k, vs in request.GET.lists() for v in vs]
+        if request.method == "POST":
+            pairs += [(k, v) for k, vs in request.POST.lists() for v in vs]
+        return cls(pairs)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, str]) -> Params:
+        """Parameters from a plain mapping (one value each)."""
+        return cls(list(values.items()))
+
+    def get(self, name: str) -> str | None:
+        """The value of ``name`` (or one of its legacy names); None when not sent."""
+        sent = self._values.get(name, [])
+        if len({value for _, value in sent}) > 1:
+            keys = sorted({key for key, _ in sent})
+            how = f"'{keys[0]}' more than once" if len(keys) == 1 else " and ".join(keys)
+            raise InvalidInput(
+                f"The call sends {how} with different values; send '{name}' once.",
+                code="conflicting_parameters",
+                field=name,
+            )
+        return sent[0][1] if sent else None
+
+    def require(self, name: str) -> str:
+        """The value of ``name``; InvalidInput naming the parameter when it is missing."""
+        value = self.get(name)
+        if value is None:
+            raise InvalidInput(
+                f"The parameter '{name}' is missing; send it with the call.",
+                code="missing_parameter",
+                field=name,
+            )
+        return value
+
+
+def service() -> Service:
+    """The service over the data directory the server runs with."""
+    from django.conf import settings
+
+    return Service(settings.MXROUTE)
+
+
+def authenticate(request: HttpRequest, interface: str) -> Actor:
+    """The caller's actor (``uapi`` or ``api2``); Unauthenticated or Throttled otherwise."""
+    from mxroute.api import auth
+
+    return auth.actor_for(auth.authenticate(request), interface)
+
+
+def refusal_status(exc: Unauthenticated) -> tuple[int, dict[str, str]]:
+    """HTTP status and headers for failed credentials: 429 when throttled, else 401."""
+    if isinstance(exc, Throttled):
+        return 429, {"Retry-After": str(exc.retry_after)}
+    return 401, {"WWW-Authenticate": CHALLENGE}
+
+
+def parse_cpanel_mode(value: str, field: str) -> Mode:
+    """A mode as cPanel scripts send it: auto, local, secondary (= backup), remote, 0, 1."""
+    text = value.strip().lower()
+    if text in _LEGACY_MODES:
+        return _LEGACY_MODES[text]
+    try:
+        return parse_mode(text, field=field)
+    except InvalidInput:
+        raise InvalidInput(
+            f"The routing mode '{shown(value)}' is not known; send auto, local, secondary "
+            "(or backup) or remote, or the legacy 0 (auto) or 1 (local).",
+            code="invalid_mode",
+            field=field,
+        ) from None
+
+
+# ----- data in cPanel's shape -------------------------------------------------------------
+
+
+def _flags(effective: Mode) -> Data:
+    return {
+        "local": int(effective is Mode.LOCAL),
+        "secondary": int(effective is Mode.BACKUP),
+        "remote": int(effective is Mode.REMOTE),
+    }
+
+
+def domain_data(summary: DomainSummary) -> Data:
+    """One domain of ``list_mxs``: chosen and effective mode, records by priority."""
+    records = list(summary.mx or ())
+    readable = summary.mx is not None
+    return {
+        "domain": summary.domain,
+        "mxcheck": summary.mode.cpanel,
+        "detected": summary.effective.cpanel,
+        "alwaysaccept": int(summary.effective is Mode.LOCAL),
+        **_flags(summary.effective),
+        "status": int(readable),
+        "statusmsg": (
+            f"Listed the MX records of {summary.domain}."
+            if readable
+            else f"The zone of {summary.domain} cannot be read now; ask list_mxs for this "
+            "domain alone to see why."
+        ),
+        # Without records, mail goes to the domain itself (the implicit MX of RFC 5321).
+        "mx": records[0].exchanger if records else (summary.domain if readable else ""),
+        "entries": [
+            {
+                "domain": summary.domain,
+                "mx": record.exchanger,
+                "priority": record.priority,
+                "entrycount": count,
+                "row": "odd" if count % 2 else "even",
+            }
+            for count, record in enumerate(records, start=1)
+        ],
+    }
+
+
+def checkmx(result: ChangeResult, *, changed: bool | None = None) -> Data:
+    """cPanel's ``checkmx``: the setting, the mode in effect, what the records say."""
+    return {
+        "changed": int(result.changed if changed is None else changed),
+        "detected": result.effective_after.cpanel,
+        "isprimary": int(result.detection.mode is Mode.LOCAL),
+        "issecondary": int(result.detection.mode is Mode.BACKUP),
+        **_flags(result.effective_after),
+        "mxcheck": result.mode.cpanel,
+        "warnings": list(result.warnings),
+    }
+
+
+def change_data(result: ChangeResult, *, changed: bool | None = None, summary: str = "") -> Data:
+    """What ``add_mx``, ``change_mx``, ``delete_mx`` and ``set_always_accept`` return."""
+    message = summary or result.summary
+    return {
+        "checkmx": checkmx(result, changed=changed),
+        "results": message,
+        "status": 1,
+        "statusmsg": message,
+    }
+
+
+# ----- the operations -------------------------------------------------------------------
+
+
+def _summary(svc: Service, actor: Actor, domain: str, *, with_mx: bool) -> DomainSummary:
+    """The stored state of one domain ``actor`` manages (with its MX set if asked)."""
+    zone = parse_domain(domain)
+    found = [s for s in svc.list_domains(zone, with_mx=with_mx, actor=actor) if s.domain == zone]
+    if found and (found[0].mx is not None or not with_mx):
+        return found[0]
+    # The service's own read says why: not this caller's domain, or an unreadable zone.
+    state = svc.show(zone, actor=actor)
+    return DomainSummary(
+        state.domain, state.owner, state.mode, state.effective, None, None, state.snapshot.mx
+    )
+
+
+def list_mxs(svc: Service, actor: Actor, params: Params) -> list[Data]:
+    """Every domain the caller manages, or the one named by ``domain``."""
+    domain = params.get("domain")
+    if domain is None:
+        return [domain_data(s) for s in svc.list_domains(with_mx=True, actor=actor)]
+    return [domain_data(_summary(svc, actor, domain, with_mx=True))]
+
+
+def add_mx(svc: Service, actor: Actor, params: Params) -> Data:
+    """Add one record; ``alwaysaccept``, when sent, sets the routing mode afterwards."""
+    domain, exchanger = params.require("domain"), params.require("exchanger")
+    priority = params.require("priority")
+    mode = _optional_mode(params, "alwaysaccept")
+    return _then_mode(svc, actor, svc.add_mx(domain, priority, exchanger, actor=actor), mode)
+
+
+def change_mx(svc: Service, actor: Actor, params: Params) -> Data:
+    """Replace the record named by ``oldexchanger`` (and ``oldpriority``), matched exactly."""
+    domain, exchanger = params.require("domain"), params.require("exchanger")
+    priority, old = params.require("priority"), params.require("oldexchanger")
+    old_priority = params.get("oldpriority")
+    mode = _optional_mode(params, "alwaysaccept")
+    result = svc.change_mx(domain, old, old_priority, priority, exchanger, actor=actor)
+    return _then_mode(svc, actor, result, mode)
+
+
+def delete_mx(svc: Service, actor: Actor, params: Params) -> Data:
+    """Delete the record with this exchanger and priority."""
+    domain, exchanger = params.require("domain"), params.require("exchanger")
+    priority = params.require("priority")
+    return change_data(svc.delete_mx(domain, priority, exchanger, actor=actor))
+
+
+def set_always_accept(svc: Service, actor: Actor, params: Params) -> Data:
+    """Choose the routing mode, sent as ``mxcheck`` or its alias ``alwaysaccept``."""
+    domain = params.require("domain")
+    sent = {_optional_mode(params, "mxcheck"), _optional_mode(params, "alwaysaccept")}
+    modes = {mode for mode in sent if mode is not None}
+    if not modes:
+        raise InvalidInput(
+            "The parameter 'mxcheck' is missing; send auto, local, secondary or remote.",
+            code="missing_parameter",
+            field="mxcheck",
+        )
+    if len(modes) > 1:
+        raise InvalidInput(
+            "The call sends mxcheck and alwaysaccept with different modes "
+            f"({' and '.join(sorted(m.cpanel for m in modes))}); send only mxcheck.",
+            code="conflicting_parameters",
+            field="mxcheck",
+        )
+    (mode,) = modes
+    return change_data(svc.set_mode(domain, mode, actor=actor))
+
+
+def get_always_accept(svc: Service, actor: Actor, params: Params) -> Data:
+    """The stored setting of one domain: ``mxcheck`` and whether it is local now."""
+    summary = _summary(svc, actor, params.require("domain"), with_mx=False)
+    return {
+        "domain": summary.domain,
+        "mxcheck": summary.mode.cpanel,
+        "alwaysaccept": int(summary.effective is Mode.LOCAL),
+    }
+
+
+def _optional_mode(params: Params, name: str) -> Mode | None:
+    value = params.get(name)
+    return None if value is None else parse_cpanel_mode(value, name)
+
+
+def _then_mode(svc: Service, actor: Actor, result: ChangeResult, mode: Mode | None) -> Data:
+    """Set ``mode`` after an MX change, as cPanel does with ``alwaysaccept``; its own change."""
+    if mode is None:
+        return change_data(result)
+    try:
+        moded = svc.set_mode(result.domain, mode, actor=actor)
+    except MxrouteError as exc:
+        message = f"{result.summary} The routing mode was not set: {exc.message}"
+        raise PartlyDone(message, change_data(result)) from exc
+    changed = result.changed or moded.changed
+    return change_data(moded, changed=changed, summary=f"{result.summary} {moded.summary}")

@@ -1,0 +1,71 @@
+"""cPanel UAPI: ``/execute/Email/<function>``, answered as cPanel answers over HTTP.
+
+The body is always ``{"status", "errors", "messages", "warnings", "metadata", "data"}``.
+A call the function refused (bad input, a domain that is not the caller's) is HTTP 200
+with ``status`` 0 and its reasons in ``errors``; 401 is only for missing or wrong
+credentials, 429 for a caller throttled after too many failures.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from mxroute.api import cpanel
+from mxroute.errors import MxrouteError, Unauthenticated
+
+log = logging.getLogger(__name__)
+
+FUNCTIONS: dict[str, cpanel.Operation] = {
+    "list_mxs": cpanel.list_mxs,
+    "add_mx": cpanel.add_mx,
+    "change_mx": cpanel.change_mx,
+    "delete_mx": cpanel.delete_mx,
+    "set_always_accept": cpanel.set_always_accept,
+}
+UNEXPECTED = "mxroute failed unexpectedly; the server's log has the details."
+
+
+def body(status: int, data: Any = None, errors: list[str] | None = None) -> dict[str, Any]:
+    """The UAPI result: cPanel sends null, not an empty list, where there is nothing."""
+    return {
+        "status": status,
+        "errors": errors or None,
+        "messages": None,
+        "warnings": None,
+        "metadata": {},
+        "data": data,
+    }
+
+
+@csrf_exempt  # authenticated by the Authorization header only; no cookie is read
+def execute(request: HttpRequest, module: str, function: str) -> JsonResponse:
+    """Run one UAPI function for the caller."""
+    if request.method not in ("GET", "POST"):
+        answer = JsonResponse(body(0, errors=["Call UAPI functions by GET or POST."]), status=405)
+        answer["Allow"] = "GET, POST"
+        return answer
+    try:
+        actor = cpanel.authenticate(request, "uapi")
+    except Unauthenticated as exc:
+        status, headers = cpanel.refusal_status(exc)
+        return JsonResponse(body(0, errors=[exc.message]), status=status, headers=headers)
+    operation = FUNCTIONS.get(function) if module == cpanel.MODULE else None
+    if operation is None:
+        offered = ", ".join(f"{cpanel.MODULE}::{name}" for name in FUNCTIONS)
+        message = f"{module}::{function} is not a function mxroute offers; it offers {offered}."
+        return JsonResponse(body(0, errors=[message]))
+    try:
+        data = operation(cpanel.service(), actor, cpanel.Params.of(request))
+    except cpanel.PartlyDone as exc:
+        partial = {**exc.data, "status": 0, "statusmsg": exc.message}
+        return JsonResponse(body(0, partial, [exc.message]))
+    except MxrouteError as exc:
+        return JsonResponse(body(0, errors=[exc.message]))
+    except Exception:
+        log.exception("UAPI Email::%s failed", function)
+        return JsonResponse(body(0, errors=[UNEXPECTED]), status=500)
+    return JsonResponse(body(1, data))

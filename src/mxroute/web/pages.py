@@ -1,0 +1,143 @@
+"""What the pages show, built from service results: rows, wordings, the change message.
+
+No service calls here: the views call the service and hand its results to these
+helpers, which only shape them for the templates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django.urls import reverse
+
+from mxroute.core.names import to_unicode
+from mxroute.core.records import MXRecord, MXSet
+from mxroute.core.routing import Mode
+from mxroute.service import ChangeResult, HistoryEntry
+
+# The four options in cPanel's order and words, each with one sentence for people who
+# are not DNS experts (plainer than routing.MODE_MEANING, which speaks of exchangers).
+MODE_LABELS = {
+    Mode.AUTO: "Automatically Detect",
+    Mode.LOCAL: "Local Mail Exchanger",
+    Mode.BACKUP: "Backup Mail Exchanger",
+    Mode.REMOTE: "Remote Mail Exchanger",
+}
+MODE_PLAIN = {
+    Mode.AUTO: "mxroute looks at the MX records and picks one of the three options below "
+    "for you, again after every change; the right choice for most domains.",
+    Mode.LOCAL: "Mail for the domain is delivered into mailboxes on this server.",
+    Mode.BACKUP: "This server only holds the domain's mail and passes it on to a more "
+    "preferred mail server once that one can be reached.",
+    Mode.REMOTE: "This server takes none of the domain's mail; it all goes to another mail "
+    "server, even mail sent from this server.",
+}
+INTERFACES = {
+    "web": "web panel",
+    "cli": "command line",
+    "api": "REST API",
+    "uapi": "cPanel UAPI",
+    "api2": "cPanel API 2",
+    "system": "system",
+}
+
+
+@dataclass(frozen=True)
+class ModeChoice:
+    """One radio button of the Email Routing form."""
+
+    value: str
+    label: str
+    meaning: str
+
+
+@dataclass(frozen=True)
+class RecordRow:
+    """One row of the MX Records table."""
+
+    priority: int
+    exchanger: str
+    shown: str
+    shared: bool
+    edit_url: str
+    delete_url: str
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One row of the History table."""
+
+    entry: HistoryEntry
+    who: str
+    via: str
+
+
+def shown_name(name: str) -> str:
+    """A host name as people read it: Unicode for IDN; anything else as it was given."""
+    if not name.isascii() or "xn--" not in name:
+        return name
+    try:
+        return to_unicode(name)
+    except (UnicodeError, ValueError):  # not a name at all: show it as typed
+        return name
+
+
+def mode_choices() -> list[ModeChoice]:
+    """The Email Routing options, in cPanel's order."""
+    return [ModeChoice(m.value, MODE_LABELS[m], MODE_PLAIN[m]) for m in Mode]
+
+
+def record_query(record: MXRecord) -> str:
+    """The query string that names one record on the Edit and Delete pages."""
+    return urlencode({"priority": record.priority, "exchanger": record.exchanger})
+
+
+def record_groups(domain: str, mx: MXSet) -> list[tuple[int, list[RecordRow]]]:
+    """The records by preference group, most preferred first, with their links."""
+    edit = reverse("web:mx_edit", args=[domain])
+    delete = reverse("web:mx_delete", args=[domain])
+    groups = []
+    for priority, records in mx.groups():
+        rows = [
+            RecordRow(
+                r.priority,
+                r.exchanger,
+                shown_name(r.exchanger),
+                len(records) > 1,
+                f"{edit}?{record_query(r)}",
+                f"{delete}?{record_query(r)}",
+            )
+            for r in records
+        ]
+        groups.append((priority, rows))
+    return groups
+
+
+def history_rows(entries: list[HistoryEntry]) -> list[HistoryRow]:
+    """History entries with who and through which door, in words."""
+    return [
+        HistoryRow(
+            e,
+            e.actor + (f" (token {e.token_name})" if e.token_name else ""),
+            INTERFACES.get(e.interface, e.interface),
+        )
+        for e in entries
+    ]
+
+
+def result_message(result: ChangeResult) -> dict[str, Any]:
+    """What a change did, as plain data that survives the redirect (in the session)."""
+    return {
+        "domain": result.domain,
+        "summary": result.summary,
+        "changed": result.changed,
+        "records": [f"{r.priority} {shown_name(r.exchanger)}" for r in result.mx_after],
+        "serial_before": result.serial_before,
+        "serial_after": result.serial_after,
+        "mode": result.mode.value,
+        "effective": result.effective_after.value,
+        "effective_meaning": MODE_PLAIN[result.effective_after],
+        "warnings": list(result.warnings),
+    }

@@ -1,0 +1,341 @@
+"""The domain pages: the list, one domain's page, and its forms.
+
+Thin, as everywhere in mxroute: parse the form, call one service function as the
+logged-in user (so the service decides which domains they may see), show the result.
+A domain the user may not manage answers 404 exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from mxroute.core.names import to_unicode
+from mxroute.core.records import MXRecord, MXSet, parse_priority
+from mxroute.core.routing import Mode
+from mxroute.errors import InvalidInput, MxrouteError, NotFound
+from mxroute.service import Actor, ChangeResult, DomainState, Service
+from mxroute.web import pages
+from mxroute.web.forms import DeleteForm, EditForm, PanelForm, RecordForm, RoutingForm
+from mxroute.web.svg import where_mail_goes
+
+log = logging.getLogger(__name__)
+
+HISTORY_ROWS = 25
+RESULT_KEY = "mxroute.result"
+DomainView = Callable[[HttpRequest, str], HttpResponse]
+
+
+def service() -> Service:
+    """The service over the configured data directory."""
+    return Service(settings.MXROUTE)
+
+
+def actor(request: HttpRequest) -> Actor:
+    """The logged-in user, acting through the web panel."""
+    return Actor.for_user(request.user, "web")
+
+
+def error_page(request: HttpRequest, title: str, message: str, status: int) -> HttpResponse:
+    """A page that says, in one sentence, why there is nothing to show."""
+    context = {"title": title, "message": message}
+    return render(request, "web/error.html", context, status=status)
+
+
+def _domain_missing(exc: MxrouteError) -> bool:
+    """A domain that does not exist, may not be managed, or cannot even be a name."""
+    if isinstance(exc, NotFound):
+        return exc.code == "domain_not_found"
+    return isinstance(exc, InvalidInput) and exc.field == "domain"
+
+
+def scoped(view: DomainView) -> DomainView:
+    """Answer 404 for a domain the user may not manage, and say why a page cannot show."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, domain: str) -> HttpResponse:
+        try:
+            return view(request, domain)
+        except MxrouteError as exc:
+            if _domain_missing(exc):
+                return error_page(request, "Domain not found", exc.message, 404)
+            # Reading the zone failed (a broken zone file, say): the operator must act.
+            # Owners are not shown the server's paths and settings, only whom to ask.
+            log.warning("cannot show %s to %s: %s", domain, request.user, exc.message)
+            message = exc.message
+            if not request.user.is_superuser:
+                message = (
+                    "The DNS zone of this domain cannot be read right now; ask your hosting "
+                    "operator to check it."
+                )
+            return error_page(request, "This domain cannot be shown", message, 500)
+
+    return wrapper
+
+
+def attempt(form: PanelForm, call: Callable[[], ChangeResult]) -> ChangeResult | None:
+    """Run one change; on refusal put its message beside its field, or above the form.
+
+    A missing domain is not the form's business: it goes up to :func:`scoped` (404).
+    """
+    if not form.is_valid():
+        return None
+    try:
+        return call()
+    except MxrouteError as exc:
+        if _domain_missing(exc):
+            raise
+        field = exc.field if isinstance(exc, InvalidInput) else None
+        visible = field in form.fields and not form[field].is_hidden
+        form.add_error(field if visible else None, exc.message)
+        return None
+
+
+def done(request: HttpRequest, result: ChangeResult) -> HttpResponse:
+    """POST/redirect/GET: the domain page shows what the change did, once."""
+    request.session[RESULT_KEY] = pages.result_message(result)
+    return redirect("web:domain", domain=result.domain)
+
+
+def _pop_result(request: HttpRequest, zone: str) -> Mapping[str, Any] | None:
+    message = request.session.get(RESULT_KEY)
+    if not isinstance(message, dict) or message.get("domain") != zone:
+        return None
+    del request.session[RESULT_KEY]
+    return message
+
+
+# ----- pages --------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def domains(request: HttpRequest) -> HttpResponse:
+    """The domains the user may manage, with their routing and best exchanger."""
+    query = request.GET.get("q", "").strip()
+    found = service().list_domains(query, with_mx=True, actor=actor(request))
+    rows = [
+        {
+            "name": d.domain,
+            "shown": to_unicode(d.domain),
+            "owner": d.owner,
+            "effective": d.effective.value,
+            "chosen": d.mode.value,
+            "best": _best(d.mx),
+        }
+        for d in found
+    ]
+    context = {"rows": rows, "q": query, "admin": actor(request).admin}
+    return render(request, "web/domains.html", context)
+
+
+def _best(mx: MXSet | None) -> str:
+    if mx is None:
+        return "(the zone cannot be read)"
+    if mx.is_null:
+        return "none: accepts no mail (Null MX)"
+    best = mx.most_preferred()
+    if not best:
+        return "none: the domain's own address"
+    names = ", ".join(pages.shown_name(r.exchanger) for r in best)
+    return f"{names} (priority {best[0].priority})"
+
+
+@login_required
+@require_GET
+@scoped
+def domain(request: HttpRequest, domain: str) -> HttpResponse:
+    """The domain page: Email Routing, MX Records, Add, Where mail goes, History."""
+    return domain_page(request, domain)
+
+
+def domain_page(
+    request: HttpRequest,
+    domain: str,
+    *,
+    routing_form: RoutingForm | None = None,
+    add_form: RecordForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """Render the domain page (again, with a refused form's errors when given)."""
+    svc, who = service(), actor(request)
+    state = svc.show(domain, actor=who)
+    history = svc.history(state.domain, HISTORY_ROWS, actor=who)
+    chosen = routing_form.text("mode") if routing_form else state.mode.value
+    context = {
+        **_domain_context(state),
+        "result": _pop_result(request, state.domain),
+        "modes": pages.mode_choices(),
+        "chosen": chosen,
+        "routing_form": routing_form or RoutingForm(),
+        "add_form": add_form or RecordForm(),
+        "groups": pages.record_groups(state.domain, state.snapshot.mx),
+        # The drawing escapes every piece of text it holds (see mxroute.web.svg).
+        "svg": mark_safe(where_mail_goes(state.detection, state.effective)),
+        "history": pages.history_rows(history),
+    }
+    return render(request, "web/domain.html", context, status=status)
+
+
+def _domain_context(state: DomainState) -> dict[str, Any]:
+    return {
+        "state": state,
+        "zone": state.domain,
+        "shown": to_unicode(state.domain),
+        "serial": state.snapshot.serial,
+        "effective_meaning": pages.MODE_PLAIN[state.effective],
+        "detected": state.detection.mode.value,
+        "auto": state.mode is Mode.AUTO,
+    }
+
+
+# ----- forms ----------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+@scoped
+def routing(request: HttpRequest, domain: str) -> HttpResponse:
+    """Email Routing: choose auto, local, backup or remote."""
+    form = RoutingForm(request.POST)
+    result = attempt(
+        form, lambda: service().set_mode(domain, form.text("mode"), actor=actor(request))
+    )
+    if result is None:
+        return domain_page(request, domain, routing_form=form, status=400)
+    return done(request, result)
+
+
+@login_required
+@require_POST
+@scoped
+def mx_add(request: HttpRequest, domain: str) -> HttpResponse:
+    """Add a New Record."""
+    form = RecordForm(request.POST)
+    result = attempt(
+        form,
+        lambda: service().add_mx(
+            domain,
+            form.text("priority"),
+            form.text("exchanger"),
+            actor=actor(request),
+            expected_serial=form.zone_serial(),
+        ),
+    )
+    if result is None:
+        return domain_page(request, domain, add_form=form, status=400)
+    return done(request, result)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@scoped
+def mx_edit(request: HttpRequest, domain: str) -> HttpResponse:
+    """Edit one record's priority and destination."""
+    if request.method == "GET":
+        state = service().show(domain, actor=actor(request))
+        record, problem = _record(state.snapshot.mx, request.GET)
+        if record is None:
+            return error_page(request, "MX record not found", problem, 404)
+        form = EditForm(
+            initial={
+                "priority": record.priority,
+                "exchanger": pages.shown_name(record.exchanger),
+                "old_priority": record.priority,
+                "old_exchanger": record.exchanger,
+            }
+        )
+        shown: tuple[object, object] = (record.priority, record.exchanger)
+        return _record_page(request, "web/mx_edit.html", state, form, shown, 200)
+    form = EditForm(request.POST)
+    result = attempt(
+        form,
+        lambda: service().change_mx(
+            domain,
+            form.text("old_exchanger"),
+            form.text("old_priority"),
+            form.text("priority"),
+            form.text("exchanger"),
+            actor=actor(request),
+            expected_serial=form.zone_serial(),
+        ),
+    )
+    if result is None:
+        state = service().show(domain, actor=actor(request))
+        shown = (form.text("old_priority"), form.text("old_exchanger"))
+        return _record_page(request, "web/mx_edit.html", state, form, shown, 400)
+    return done(request, result)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@scoped
+def mx_delete(request: HttpRequest, domain: str) -> HttpResponse:
+    """Delete one record, after a confirmation page."""
+    if request.method == "GET":
+        state = service().show(domain, actor=actor(request))
+        record, problem = _record(state.snapshot.mx, request.GET)
+        if record is None:
+            return error_page(request, "MX record not found", problem, 404)
+        form = DeleteForm(initial={"priority": record.priority, "exchanger": record.exchanger})
+        shown: tuple[object, object] = (record.priority, record.exchanger)
+        return _record_page(request, "web/mx_delete.html", state, form, shown, 200)
+    form = DeleteForm(request.POST)
+    result = attempt(
+        form,
+        lambda: service().delete_mx(
+            domain,
+            form.text("priority"),
+            form.text("exchanger"),
+            actor=actor(request),
+            expected_serial=form.zone_serial(),
+        ),
+    )
+    if result is None:
+        state = service().show(domain, actor=actor(request))
+        shown = (form.text("priority"), form.text("exchanger"))
+        return _record_page(request, "web/mx_delete.html", state, form, shown, 400)
+    return done(request, result)
+
+
+def _record(mx: MXSet, query: Mapping[str, str]) -> tuple[MXRecord | None, str]:
+    """The record the Edit or Delete link names, or why there is none."""
+    try:
+        return mx.find(parse_priority(query.get("priority", "")), query.get("exchanger", "")), ""
+    except (InvalidInput, NotFound) as exc:
+        return None, exc.message
+
+
+def _record_page(
+    request: HttpRequest,
+    template: str,
+    state: DomainState,
+    form: PanelForm,
+    record: tuple[object, object],
+    status: int,
+) -> HttpResponse:
+    """The Edit or Delete page of ``record`` (priority, exchanger), pinned to the serial now.
+
+    After a refusal (even "changed since you read them") the page shows the records as
+    they are now, so the serial sent with the next attempt is the one the user sees.
+    """
+    priority, exchanger = record
+    context = {
+        **_domain_context(state),
+        "form": form,
+        "record": f"{priority} {pages.shown_name(str(exchanger))}",
+        "records": [f"{r.priority} {pages.shown_name(r.exchanger)}" for r in state.snapshot.mx],
+        "action": request.get_full_path(),
+        "cancel": reverse("web:domain", args=[state.domain]),
+    }
+    return render(request, template, context, status=status)

@@ -1,0 +1,1 @@
+"""Browser tests: Playwright in Debian's Chromium against a live mxroute serve."""
