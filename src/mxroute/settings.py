@@ -209,6 +209,7 @@ if WEB_TLS:
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
 
+CSRF_FAILURE_VIEW = "mxroute.web.views.csrf_failure"
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:domains"
 LOGOUT_REDIRECT_URL = "web:login"

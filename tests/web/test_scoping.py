@@ -108,7 +108,10 @@ def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(
     client = Client(enforce_csrf_checks=True)
     client.force_login(panel.alice)
     before = panel.state(), accounts.list_tokens("alice")
-    assert client.post(url, data).status_code == 403
+    refused = client.post(url, data)
+    assert refused.status_code == 403
+    assert "Form expired" in refused.content.decode()
+    assert "nothing was changed" in refused.content.decode()
     assert (panel.state(), accounts.list_tokens("alice")) == before
     assert client.get("/").status_code == 200  # still logged in
 

@@ -52,6 +52,17 @@ def error_page(request: HttpRequest, title: str, message: str, status: int) -> H
     return render(request, "web/error.html", context, status=status)
 
 
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """Django's CSRF refusal as a page in the panel's words (nothing was changed)."""
+    return error_page(
+        request,
+        "Form expired",
+        "This form could not be checked (it was open too long, or cookies are blocked), so "
+        "nothing was changed; reload the page and submit it again.",
+        403,
+    )
+
+
 def _domain_missing(exc: MxrouteError) -> bool:
     """A domain that does not exist, may not be managed, or cannot even be a name."""
     if isinstance(exc, NotFound):
