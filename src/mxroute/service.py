@@ -304,14 +304,16 @@ class Service:
         *,
         actor: Actor,
         expected_serial: int | None = None,
+        mode: object | None = None,
     ) -> ChangeResult:
-        """Add one MX record."""
+        """Add one MX record; choose the routing ``mode`` in the same change when given."""
         record = MXRecord.parse(priority, exchanger)
+        chosen = None if mode is None else parse_mode(mode)
 
         def plan(mx: MXSet) -> tuple[MXSet, str]:
-            return mx.adding(record), f"Added MX {record}."
+            return mx.adding(record), f"Added MX {record}.{_mode_words(chosen)}"
 
-        return self._change(domain, "add_mx", plan, actor, expected_serial)
+        return self._change(domain, "add_mx", plan, actor, expected_serial, chosen)
 
     def change_mx(
         self,
@@ -323,21 +325,24 @@ class Service:
         *,
         actor: Actor,
         expected_serial: int | None = None,
+        mode: object | None = None,
     ) -> ChangeResult:
-        """Replace the record matching the old exchanger (and old priority when given)."""
+        """Replace the record matching the old exchanger (and old priority when given);
+        choose the routing ``mode`` in the same change when given."""
         old_name = parse_exchanger(old_exchanger, field="oldexchanger")
         old_prio = (
             None if old_priority is None else parse_priority(old_priority, field="oldpriority")
         )
         new = MXRecord.parse(priority, exchanger)
+        chosen = None if mode is None else parse_mode(mode)
 
         def plan(mx: MXSet) -> tuple[MXSet, str]:
             old = mx.find(old_prio, old_name)
             if old == new:
-                return mx, f"MX {old} is unchanged."
-            return mx.replacing(old, new), f"Changed MX {old} to {new}."
+                return mx, f"MX {old} is unchanged.{_mode_words(chosen)}"
+            return mx.replacing(old, new), f"Changed MX {old} to {new}.{_mode_words(chosen)}"
 
-        return self._change(domain, "change_mx", plan, actor, expected_serial)
+        return self._change(domain, "change_mx", plan, actor, expected_serial, chosen)
 
     def delete_mx(
         self,
@@ -909,6 +914,10 @@ def _record(
         serial_after=serials[1],
         warnings=list(warnings),
     )
+
+
+def _mode_words(chosen: Mode | None) -> str:
+    return "" if chosen is None else f" Set routing to {chosen.value}."
 
 
 def _owner_words(username: str | None) -> str:

@@ -18,7 +18,6 @@ from mxroute import accounts
 from mxroute.config import Settings
 from mxroute.core.records import MXRecord, MXSet
 from mxroute.core.routing import Mode
-from mxroute.errors import StepFailed
 from mxroute.service import OPERATOR, Service
 from tests.api.conftest import SELF, People, Person, data_state
 
@@ -216,7 +215,7 @@ def test_add_mx_accepts_priority_0_and_65535(
     ("alwaysaccept", "mode"),
     [("secondary", Mode.BACKUP), ("backup", Mode.BACKUP), ("1", Mode.LOCAL), ("0", Mode.AUTO)],
 )
-def test_add_mx_with_alwaysaccept_sets_the_mode_as_a_second_recorded_change(
+def test_add_mx_with_alwaysaccept_sets_the_mode_in_the_same_recorded_change(
     client: Client, people: People, api_service: Service, alwaysaccept: str, mode: Mode
 ) -> None:
     if mode is Mode.AUTO:
@@ -225,12 +224,17 @@ def test_add_mx_with_alwaysaccept_sets_the_mode_as_a_second_recorded_change(
     body = call(client, "add_mx", {**params, "alwaysaccept": alwaysaccept}, people.alice)
     assert body["status"] == 1
     assert body["data"]["checkmx"]["mxcheck"] == mode.cpanel
+    assert body["data"]["statusmsg"].startswith(
+        f"Added MX 20 mx2.alice.test. Set routing to {mode.value}."
+    )
     assert api_service.show("alice.test").mode is mode
-    latest = api_service.history("alice.test", limit=2)
-    assert [h.action for h in latest] == ["set_mode", "add_mx"]
-    assert {(h.interface, h.token_name, h.actor) for h in latest} == {
-        ("uapi", "alice-script", "alice")
-    }
+    (latest,) = api_service.history("alice.test", limit=1)
+    assert (latest.action, latest.mode_after) == ("add_mx", mode.value)
+    assert [(r["priority"], r["exchanger"]) for r in latest.mx_after] == [
+        (10, SELF),
+        (20, "mx2.alice.test"),
+    ]
+    assert (latest.interface, latest.token_name, latest.actor) == ("uapi", "alice-script", "alice")
 
 
 def test_add_mx_with_an_unknown_alwaysaccept_changes_nothing(
@@ -243,23 +247,21 @@ def test_add_mx_with_an_unknown_alwaysaccept_changes_nothing(
     assert data_state(api_settings) == before
 
 
-def test_a_mode_that_cannot_be_set_after_the_mx_change_is_reported_with_the_change(
-    client: Client, people: People, api_service: Service, monkeypatch: pytest.MonkeyPatch
+def test_a_failure_while_setting_the_mode_leaves_the_records_as_they_were(
+    client: Client, people: People, api_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def failing(*args: object, **kwargs: object) -> None:
-        raise StepFailed("lists", "Writing the routing lists failed, so nothing was changed.")
+    from mxroute.mta.lists import RoutingLists
 
-    monkeypatch.setattr(Service, "set_mode", failing)
+    def failing(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    before = data_state(api_settings)
+    monkeypatch.setattr(RoutingLists, "write", failing)
     params = {"domain": "alice.test", "exchanger": "mx2.alice.test", "priority": "20"}
     body = call(client, "add_mx", {**params, "alwaysaccept": "local"}, people.alice)
-    message = (
-        "Added MX 20 mx2.alice.test. Routing stays local. The routing mode was not set: "
-        "Writing the routing lists failed, so nothing was changed."
-    )
-    assert (body["status"], body["errors"]) == (0, [message])
-    assert body["data"]["checkmx"] == local_checkmx(1, [UNRESOLVED_MX2])
-    assert (body["data"]["status"], body["data"]["statusmsg"]) == (0, message)
-    assert mx_of(api_service, "alice.test") == {(10, SELF), (20, "mx2.alice.test")}
+    assert body["status"] == 0
+    assert "nothing was changed" in body["errors"][0]
+    assert data_state(api_settings) == before
 
 
 def test_change_mx_replaces_exactly_the_old_record(

@@ -77,8 +77,6 @@ def json_api(request: HttpRequest) -> JsonResponse:
     try:
         params = cpanel.Params.of(request)
         data = _operation(params, actor)(cpanel.service(), actor, params)
-    except cpanel.PartlyDone as exc:
-        return JsonResponse(result(module, func, exc.data, exc.message))
     except MxrouteError as exc:
         return JsonResponse(result(module, func, None, exc.message))
     except Exception:

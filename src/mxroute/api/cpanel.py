@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from mxroute.core.names import parse_domain, shown
 from mxroute.core.routing import Mode, parse_mode
-from mxroute.errors import InvalidInput, MxrouteError, Throttled, Unauthenticated
+from mxroute.errors import InvalidInput, Throttled, Unauthenticated
 from mxroute.service import Actor, ChangeResult, DomainSummary, Service
 
 if TYPE_CHECKING:
@@ -42,16 +42,6 @@ _LEGACY_MODES = {"0": Mode.AUTO, "1": Mode.LOCAL}
 
 Data = dict[str, Any]
 Operation = Callable[[Service, Actor, "Params"], Any]
-
-
-class PartlyDone(MxrouteError):
-    """The MX change was made, but the routing mode sent with it could not be set."""
-
-    code = "partly_done"
-
-    def __init__(self, message: str, data: Data) -> None:
-        super().__init__(message)
-        self.data = data
 
 
 class Params:
@@ -186,10 +176,10 @@ def domain_data(summary: DomainSummary) -> Data:
     }
 
 
-def checkmx(result: ChangeResult, *, changed: bool | None = None) -> Data:
+def checkmx(result: ChangeResult) -> Data:
     """cPanel's ``checkmx``: the setting, the mode in effect, what the records say."""
     return {
-        "changed": int(result.changed if changed is None else changed),
+        "changed": int(result.changed),
         "detected": result.effective_after.cpanel,
         "isprimary": int(result.detection.mode is Mode.LOCAL),
         "issecondary": int(result.detection.mode is Mode.BACKUP),
@@ -199,14 +189,13 @@ def checkmx(result: ChangeResult, *, changed: bool | None = None) -> Data:
     }
 
 
-def change_data(result: ChangeResult, *, changed: bool | None = None, summary: str = "") -> Data:
+def change_data(result: ChangeResult) -> Data:
     """What ``add_mx``, ``change_mx``, ``delete_mx`` and ``set_always_accept`` return."""
-    message = summary or result.summary
     return {
-        "checkmx": checkmx(result, changed=changed),
-        "results": message,
+        "checkmx": checkmx(result),
+        "results": result.summary,
         "status": 1,
-        "statusmsg": message,
+        "statusmsg": result.summary,
     }
 
 
@@ -235,11 +224,11 @@ def list_mxs(svc: Service, actor: Actor, params: Params) -> list[Data]:
 
 
 def add_mx(svc: Service, actor: Actor, params: Params) -> Data:
-    """Add one record; ``alwaysaccept``, when sent, sets the routing mode afterwards."""
+    """Add one record; ``alwaysaccept``, when sent, sets the routing mode in the same change."""
     domain, exchanger = params.require("domain"), params.require("exchanger")
     priority = params.require("priority")
     mode = _optional_mode(params, "alwaysaccept")
-    return _then_mode(svc, actor, svc.add_mx(domain, priority, exchanger, actor=actor), mode)
+    return change_data(svc.add_mx(domain, priority, exchanger, actor=actor, mode=mode))
 
 
 def change_mx(svc: Service, actor: Actor, params: Params) -> Data:
@@ -248,8 +237,8 @@ def change_mx(svc: Service, actor: Actor, params: Params) -> Data:
     priority, old = params.require("priority"), params.require("oldexchanger")
     old_priority = params.get("oldpriority")
     mode = _optional_mode(params, "alwaysaccept")
-    result = svc.change_mx(domain, old, old_priority, priority, exchanger, actor=actor)
-    return _then_mode(svc, actor, result, mode)
+    result = svc.change_mx(domain, old, old_priority, priority, exchanger, actor=actor, mode=mode)
+    return change_data(result)
 
 
 def delete_mx(svc: Service, actor: Actor, params: Params) -> Data:
@@ -294,16 +283,3 @@ def get_always_accept(svc: Service, actor: Actor, params: Params) -> Data:
 def _optional_mode(params: Params, name: str) -> Mode | None:
     value = params.get(name)
     return None if value is None else parse_cpanel_mode(value, name)
-
-
-def _then_mode(svc: Service, actor: Actor, result: ChangeResult, mode: Mode | None) -> Data:
-    """Set ``mode`` after an MX change, as cPanel does with ``alwaysaccept``; its own change."""
-    if mode is None:
-        return change_data(result)
-    try:
-        moded = svc.set_mode(result.domain, mode, actor=actor)
-    except MxrouteError as exc:
-        message = f"{result.summary} The routing mode was not set: {exc.message}"
-        raise PartlyDone(message, change_data(result)) from exc
-    changed = result.changed or moded.changed
-    return change_data(moded, changed=changed, summary=f"{result.summary} {moded.summary}")

@@ -60,9 +60,6 @@ def execute(request: HttpRequest, module: str, function: str) -> JsonResponse:
         return JsonResponse(body(0, errors=[message]))
     try:
         data = operation(cpanel.service(), actor, cpanel.Params.of(request))
-    except cpanel.PartlyDone as exc:
-        partial = {**exc.data, "status": 0, "statusmsg": exc.message}
-        return JsonResponse(body(0, partial, [exc.message]))
     except MxrouteError as exc:
         return JsonResponse(body(0, errors=[exc.message]))
     except Exception:
