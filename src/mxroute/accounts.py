@@ -352,7 +352,9 @@ def authenticate_token(secret: str, address: str, username: str | None = None) -
     """Who holds this API token; ``username`` must match when the caller names one."""
     from mxroute.store.models import ApiToken
 
-    check_throttle(username or "", address)
+    # Only the address counts: a token is 165 random bits, not a guessable password, and
+    # counting failures per user name would let anyone lock out an owner's scripts.
+    check_throttle("", address)
     token = (
         ApiToken.objects.select_related("user")
         .filter(digest=_digest(secret.strip()), revoked_at__isnull=True)
@@ -365,7 +367,7 @@ def authenticate_token(secret: str, address: str, username: str | None = None) -
         or (token.expires_at is not None and token.expires_at <= now)
         or (username is not None and token.user.get_username() != username)
     ):
-        record_failure(username or "", address)
+        record_failure("", address)
         raise Unauthenticated(WRONG_TOKEN)
     # One write a minute at most: a busy script must not turn every read into a write.
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):

@@ -58,6 +58,12 @@ class StepFailed(MxrouteError):
         self.undone = undone
 
 
+class Unavailable(MxrouteError):
+    """Something only the operator can fix (an unreadable zone file) stops the request."""
+
+    code = "zone_unavailable"
+
+
 class ConfigError(MxrouteError):
     """The configuration or data directory is missing or wrong."""
 

@@ -42,6 +42,7 @@ from mxroute.errors import (
     MxrouteError,
     NotFound,
     StepFailed,
+    Unavailable,
 )
 
 if TYPE_CHECKING:
@@ -249,7 +250,7 @@ class Service:
     def show(self, domain: str, *, actor: Actor = OPERATOR) -> DomainState:
         """Read the zone and detect afresh, without recording anything."""
         row = self._domain(domain, actor)
-        snap = self.backend.read(row.name)
+        snap = self._read(row.name, actor)
         detection = self._detect(row.name, snap.mx, _mode_or_none(row.detected_mode))
         return self._state(row, snap, detection)
 
@@ -266,9 +267,12 @@ class Service:
         rows = Change.objects.all()
         if domain is not None:
             zone = parse_domain(domain)
-            if not (actor.is_operator or (actor.admin and actor.only is None)):
-                self._domain(zone, actor)
-            rows = rows.filter(domain_name=zone)
+            if actor.is_operator or (actor.admin and actor.only is None):
+                rows = rows.filter(domain_name=zone)
+            else:
+                # This domain's rows only: not those of an earlier, removed domain of the
+                # same name, which may have belonged to someone else.
+                rows = rows.filter(domain_id=self._domain(zone, actor).pk)
         elif not actor.is_operator:
             if not actor.admin:
                 rows = rows.filter(domain__owner_id=actor.user_id)
@@ -571,7 +575,7 @@ class Service:
         zone = self._domain(domain, actor).name
         attempts = 1 if expected_serial is not None else RETRIES_ON_CONFLICT
         for attempt in range(1, attempts + 1):
-            snap = self.backend.read(zone)
+            snap = self._read(zone, actor)
             if expected_serial is not None and snap.serial != expected_serial:
                 raise _conflict(zone, expected_serial, snap.serial)
             new_mx, summary = plan(snap.mx)
@@ -802,6 +806,20 @@ class Service:
         return tuple(dict.fromkeys([*detection.warnings, *mode_findings(chosen, detection)]))
 
     # ----- helpers ----------------------------------------------------------------------
+
+    def _read(self, zone: str, actor: Actor) -> Snapshot:
+        """The zone's snapshot. When the file cannot be read, owners are told whom to ask,
+        not the server's paths and settings; operators and administrators get the reason."""
+        try:
+            return self.backend.read(zone)
+        except MxrouteError as exc:
+            if actor.is_operator or actor.admin:
+                raise
+            log.warning("cannot read the zone of %s for %s: %s", zone, actor.name, exc)
+            raise Unavailable(
+                f"The DNS zone of {zone} cannot be read right now; ask your hosting operator "
+                "to check it."
+            ) from None
 
     def _domain(self, domain: str, actor: Actor = OPERATOR) -> Domain:
         """The domain's row, if ``actor`` may manage it; otherwise the same NotFound as

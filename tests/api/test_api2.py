@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 import pytest
 from django.test import Client
 
+from mxroute import accounts
 from mxroute.config import Settings
 from mxroute.core.routing import Mode
 from mxroute.service import OPERATOR, Service
@@ -351,7 +352,7 @@ def test_missing_or_wrong_credentials_are_401_in_the_api2_envelope(
 
 def test_throttled_callers_get_429(client: Client, people: People) -> None:
     nobody = Person("alice", "WRONGTOKENWRONGTOKENWRONGTOKEN12", "none")
-    for _ in range(5):
+    for _ in range(accounts.MAX_FAILURES_PER_ADDRESS):
         call(client, "listmxs", {}, nobody, status=401)
     result = call(client, "listmxs", {}, people.alice, status=429)
     assert result["error"].startswith("Too many failed log-ins")

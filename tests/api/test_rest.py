@@ -10,7 +10,7 @@ from mxroute.config import Settings
 from mxroute.core.records import MXRecord
 from mxroute.core.routing import MODE_MEANING, Mode
 from mxroute.service import Service
-from tests.api.conftest import People, Rest, data_state
+from tests.api.conftest import SELF, People, Rest, data_state
 
 
 def zone_text(settings: Settings, zone: str) -> str:
@@ -454,3 +454,20 @@ def test_a_failed_step_is_reported_and_the_zone_is_kept(
     assert "command failed" in error["message"]
     assert zone_text(api_settings, "alice.test").count("mx2.alice.test") == 0
     assert before.count(" MX ") == zone_text(api_settings, "alice.test").count(" MX ")
+
+
+def test_an_owner_whose_zone_cannot_be_read_gets_503_without_server_paths(
+    rest: Rest, people: People, api_settings: Settings
+) -> None:
+    (api_settings.zones_dir / "alice.test.zone").unlink()
+    for answer in (
+        rest.call("GET", "/domains/alice.test", people.alice),
+        rest.call(
+            "POST", "/domains/alice.test/mx", people.alice, {"priority": 5, "exchanger": SELF}
+        ),
+    ):
+        assert answer.status_code == 503
+        [error] = answer.json()["errors"]
+        assert error["code"] == "zone_unavailable"
+        assert str(api_settings.zones_dir) not in error["message"]
+        assert "ask your hosting operator" in error["message"]

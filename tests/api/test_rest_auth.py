@@ -205,3 +205,27 @@ def test_an_administrator_sees_and_changes_every_domain(rest: Rest, people: Peop
     changes = rest.call("GET", "/history", people.admin).json()["changes"]
     assert {c["domain"] for c in changes} == {"alice.test", "alice2.test", "bob.test"}
     assert (changes[0]["actor"], changes[0]["token_name"]) == ("admin", "admin-script")
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded"])
+def test_a_body_not_sent_as_json_is_refused_with_415_and_changes_nothing(
+    rest: Rest, people: People, api_settings: Any, content_type: str
+) -> None:
+    # Such bodies need no CORS preflight: a page elsewhere could send them.
+    before = data_state(api_settings)
+    answer = rest.client.post(
+        "/api/v1/domains/alice.test/mx",
+        '{"priority": 7, "exchanger": "evil.example.net"}',
+        content_type=content_type,
+        **people.alice.basic,
+    )
+    assert answer.status_code == 415
+    [error] = answer.json()["errors"]
+    assert error["code"] == "unsupported_media_type"
+    assert data_state(api_settings) == before
+
+
+def test_the_challenge_never_asks_a_browser_for_a_password(rest: Rest) -> None:
+    answer = rest.call("GET", "/domains", {})
+    assert answer.status_code == 401
+    assert "basic" not in answer["WWW-Authenticate"].lower()

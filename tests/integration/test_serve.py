@@ -174,7 +174,7 @@ def _attributes(set_cookie: str) -> set[str]:
 
 def _log_in(server: Server, csrf_cookie: str, session_cookie: str) -> str:
     """Log in to the admin as boss; the Set-Cookie header of the new session."""
-    page, body = server.request("GET", "/admin/login/")
+    page, body = server.request("GET", "/login/")
     assert page.status == 200
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body)
     assert token is not None, body
@@ -190,13 +190,13 @@ def _log_in(server: Server, csrf_cookie: str, session_cookie: str) -> str:
     )
     answer, _ = server.request(
         "POST",
-        "/admin/login/?next=/admin/",
+        "/login/?next=/admin/",
         body=form,
         headers={
             "Content-Type": "application/x-www-form-urlencoded",
             "Cookie": f"{csrf_cookie}={jar[csrf_cookie].value}",
             "Origin": server.origin,
-            "Referer": f"{server.origin}/admin/login/",
+            "Referer": f"{server.origin}/login/",
         },
     )
     assert (answer.status, answer.headers["Location"]) == (302, "/admin/")
@@ -223,7 +223,7 @@ def test_the_server_says_where_it_listens(plain: Server, secure: Server) -> None
 
 
 def test_the_admin_login_page_and_static_files_are_served(plain: Server) -> None:
-    page, body = plain.request("GET", "/admin/login/")
+    page, body = plain.request("GET", "/login/")
     assert page.status == 200
     assert 'name="csrfmiddlewaretoken"' in body
     css, text = plain.request("GET", "/static/admin/css/base.css")
@@ -233,7 +233,7 @@ def test_the_admin_login_page_and_static_files_are_served(plain: Server) -> None
 
 
 def test_over_plain_http_cookies_are_not_secure_only(mxroute: Mxroute, plain: Server) -> None:
-    page, _ = plain.request("GET", "/admin/login/")
+    page, _ = plain.request("GET", "/login/")
     csrf = _cookies(page)["csrftoken"]
     assert "secure" not in _attributes(csrf)
     assert "Strict-Transport-Security" not in page.headers
@@ -249,14 +249,14 @@ def test_over_plain_http_cookies_are_not_secure_only(mxroute: Mxroute, plain: Se
 
 
 def test_over_https_the_same_pages_are_served(secure: Server) -> None:
-    page, body = secure.request("GET", "/admin/login/")
+    page, body = secure.request("GET", "/login/")
     assert page.status == 200 and 'name="csrfmiddlewaretoken"' in body
     css, _ = secure.request("GET", "/static/admin/css/base.css")
     assert css.status == 200
 
 
 def test_over_https_cookies_are_secure_only_and_hsts_is_sent(secure: Server) -> None:
-    page, _ = secure.request("GET", "/admin/login/")
+    page, _ = secure.request("GET", "/login/")
     cookies = _cookies(page)
     assert set(cookies) == {"__Host-csrftoken"}
     assert "secure" in _attributes(cookies["__Host-csrftoken"])
@@ -268,7 +268,7 @@ def test_over_https_cookies_are_secure_only_and_hsts_is_sent(secure: Server) -> 
 def test_plain_http_to_the_https_port_gets_no_page(secure: Server) -> None:
     connection = http.client.HTTPConnection("127.0.0.1", secure.port, timeout=10)
     try:
-        connection.request("GET", "/admin/login/")
+        connection.request("GET", "/login/")
         status = connection.getresponse().status
     except (OSError, http.client.HTTPException):
         status = None

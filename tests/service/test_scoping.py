@@ -156,6 +156,22 @@ def test_a_new_owner_sees_the_domains_earlier_history(
     assert service.history(actor=people["bob"]) == []
 
 
+def test_an_owner_does_not_see_the_history_of_an_earlier_domain_of_the_same_name(
+    service: Service, people: dict[str, Actor]
+) -> None:
+    # bob's domain is removed, then added again for alice: bob's changes stay his.
+    service.set_mode("bob.example", "remote", actor=people["bob"])
+    service.remove_domain("bob.example", actor=ACTOR)
+    service.add_domain("bob.example", actor=ACTOR, owner="alice")
+    alices = service.history("bob.example", actor=people["alice"])
+    assert [h.action for h in alices] == ["add_domain"]
+    assert {h.domain for h in service.history(actor=people["alice"])} >= {"bob.example"}
+    assert all(h.actor != "bob" for h in service.history(actor=people["alice"]))
+    # Administrators still see all of it.
+    kept = service.history("bob.example", actor=people["root"])
+    assert [h.action for h in kept][:3] == ["add_domain", "remove_domain", "set_mode"]
+
+
 # ----- mutations -------------------------------------------------------------------------
 
 MUTATIONS: dict[str, Callable[[Service, str, Actor], object]] = {

@@ -158,8 +158,7 @@ def test_a_zone_that_cannot_be_read_is_reported_without_server_details_to_owners
     error = tree.by_id("form-error")
     assert error is not None
     assert error.text == (
-        "The DNS zone of this domain cannot be read right now; ask your hosting operator "
-        "to check it."
+        f"The DNS zone of {ALICE} cannot be read right now; ask your hosting operator to check it."
     )
     listed = page(alice.get("/")).one("table", cls="domains")
     cells = [td.text for td in listed.one("tbody").all("tr")[0].all("td")]

@@ -125,3 +125,12 @@ def test_anonymous_users_are_sent_to_log_in(panel: Panel, method: str, url: str)
     assert response.status_code == 302
     assert response["Location"].startswith("/login/?next=")
     assert panel.state() == before
+
+
+def test_the_admin_logs_in_through_the_same_throttled_page(panel: Panel) -> None:
+    response = Client().get("/admin/login/?next=/admin/")
+    assert (response.status_code, response["Location"]) == (302, "/login/?next=/admin/")
+    client = Client()
+    for _ in range(MAX_FAILURES_PER_USER):
+        _log_in(client, "alice", "wrong-password")
+    assert _log_in(client, "alice", "alice-secret-2026", "/admin/").status_code == 429

@@ -30,7 +30,9 @@ NO_CREDENTIALS = (
 MALFORMED = (
     "The Authorization header is malformed; send 'cpanel USER:TOKEN', 'Bearer TOKEN' or Basic."
 )
-CHALLENGE = 'Bearer realm="mxroute", Basic realm="mxroute", charset="UTF-8"'
+# No Basic challenge, though Basic is accepted: a browser that met one would prompt for
+# a password and then send it with cross-site requests too.
+CHALLENGE = 'cpanel realm="mxroute", Bearer realm="mxroute"'
 
 
 def authenticate(request: HttpRequest) -> accounts.Authenticated:

@@ -37,7 +37,6 @@ ALIASES = {
 }
 # Browsers never prompt for these schemes, so they never cache credentials that a
 # cross-site GET could then carry (these calls change things by GET, as cPanel's do).
-CHALLENGE = 'cpanel realm="mxroute", Bearer realm="mxroute"'
 _LEGACY_MODES = {"0": Mode.AUTO, "1": Mode.LOCAL}
 
 Data = dict[str, Any]
@@ -114,6 +113,8 @@ def refusal_status(exc: Unauthenticated) -> tuple[int, dict[str, str]]:
     """HTTP status and headers for failed credentials: 429 when throttled, else 401."""
     if isinstance(exc, Throttled):
         return 429, {"Retry-After": str(exc.retry_after)}
+    from mxroute.api.auth import CHALLENGE
+
     return 401, {"WWW-Authenticate": CHALLENGE}
 
 

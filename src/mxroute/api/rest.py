@@ -6,6 +6,7 @@ token's name and domain limit) and returns a typed body. Every refusal has the s
 JSON shape, ``{"errors": [{"code", "field", "message"}]}``, one entry per problem:
 
 - 400 invalid input (bad JSON, a missing or malformed field, a rule the core enforces);
+  415 a body that is not sent as ``application/json``;
 - 401 missing or wrong credentials (with ``WWW-Authenticate``), 429 too many failed
   log-ins (with ``Retry-After``);
 - 404 a domain the caller may not see, absent or another owner's alike, a record the
@@ -49,6 +50,7 @@ from mxroute.errors import (
     StepFailed,
     Throttled,
     Unauthenticated,
+    Unavailable,
 )
 from mxroute.service import Actor, Service
 
@@ -69,6 +71,14 @@ class _Credentials(AuthBase):
     """
 
     def __call__(self, request: HttpRequest) -> accounts.Authenticated:
+        if request.body and request.content_type != "application/json":
+            # A JSON body sent as text/plain or a form needs no CORS preflight, so a
+            # page elsewhere could send it with a browser's stored credentials.
+            raise InvalidInput(
+                f"The request body is {request.content_type or 'untyped'}; send JSON with "
+                "'Content-Type: application/json'.",
+                code="unsupported_media_type",
+            )
         return authenticate(request)
 
 
@@ -170,9 +180,10 @@ def _root(request: HttpRequest) -> HttpResponse:
 # ----- errors ----------------------------------------------------------------------------
 
 READ_ERRORS: dict[int, Any] = {400: schemas.Errors, 401: schemas.Errors, 429: schemas.Errors}
-DOMAIN_ERRORS: dict[int, Any] = {**READ_ERRORS, 404: schemas.Errors}
+DOMAIN_ERRORS: dict[int, Any] = {**READ_ERRORS, 404: schemas.Errors, 503: schemas.Errors}
 CHANGE_ERRORS: dict[int, Any] = {
     **DOMAIN_ERRORS,
+    415: schemas.Errors,
     409: schemas.Errors,
     422: schemas.Errors,
     503: schemas.Errors,
@@ -190,6 +201,8 @@ def _answer(request: HttpRequest, status: int, problems: list[dict[str, Any]]) -
 
 
 def _status(exc: MxrouteError) -> int:
+    if exc.code == "unsupported_media_type":
+        return 415
     if isinstance(exc, Throttled):
         return 429
     if isinstance(exc, Unauthenticated):
@@ -198,6 +211,8 @@ def _status(exc: MxrouteError) -> int:
         return 404
     if isinstance(exc, Conflict):
         return 409
+    if isinstance(exc, Unavailable):
+        return 503
     if isinstance(exc, Forbidden):
         return 403
     if isinstance(exc, StepFailed):

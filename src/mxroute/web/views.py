@@ -81,15 +81,9 @@ def scoped(view: DomainView) -> DomainView:
             if _domain_missing(exc):
                 return error_page(request, "Domain not found", exc.message, 404)
             # Reading the zone failed (a broken zone file, say): the operator must act.
-            # Owners are not shown the server's paths and settings, only whom to ask.
+            # The service tells owners whom to ask, not the server's paths.
             log.warning("cannot show %s to %s: %s", domain, request.user, exc.message)
-            message = exc.message
-            if not request.user.is_superuser:
-                message = (
-                    "The DNS zone of this domain cannot be read right now; ask your hosting "
-                    "operator to check it."
-                )
-            return error_page(request, "This domain cannot be shown", message, 500)
+            return error_page(request, "This domain cannot be shown", exc.message, 500)
 
     return wrapper
 
