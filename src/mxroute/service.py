@@ -239,6 +239,13 @@ class Service:
             rows = rows.filter(name__icontains=_searchable(search))
         return [_summary(row, self._mx_or_none(row.name) if with_mx else None) for row in rows]
 
+    def summary(
+        self, domain: str, *, with_mx: bool = False, actor: Actor = OPERATOR
+    ) -> DomainSummary:
+        """One domain's row of the list (with its MX set if asked; no detection)."""
+        row = self._domain(domain, actor)
+        return _summary(row, self._read(row.name, actor).mx if with_mx else None)
+
     def _mx_or_none(self, zone: str) -> MXSet | None:
         """The zone's MX set, or None when its file cannot be read (the list still shows)."""
         try:

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from mxroute.core.names import parse_domain, shown
+from mxroute.core.names import shown
 from mxroute.core.routing import Mode, parse_mode
 from mxroute.errors import InvalidInput, Throttled, Unauthenticated
 from mxroute.service import Actor, ChangeResult, DomainSummary, Service
@@ -203,25 +203,12 @@ def change_data(result: ChangeResult) -> Data:
 # ----- the operations -------------------------------------------------------------------
 
 
-def _summary(svc: Service, actor: Actor, domain: str, *, with_mx: bool) -> DomainSummary:
-    """The stored state of one domain ``actor`` manages (with its MX set if asked)."""
-    zone = parse_domain(domain)
-    found = [s for s in svc.list_domains(zone, with_mx=with_mx, actor=actor) if s.domain == zone]
-    if found and (found[0].mx is not None or not with_mx):
-        return found[0]
-    # The service's own read says why: not this caller's domain, or an unreadable zone.
-    state = svc.show(zone, actor=actor)
-    return DomainSummary(
-        state.domain, state.owner, state.mode, state.effective, None, None, state.snapshot.mx
-    )
-
-
 def list_mxs(svc: Service, actor: Actor, params: Params) -> list[Data]:
     """Every domain the caller manages, or the one named by ``domain``."""
     domain = params.get("domain")
     if domain is None:
         return [domain_data(s) for s in svc.list_domains(with_mx=True, actor=actor)]
-    return [domain_data(_summary(svc, actor, domain, with_mx=True))]
+    return [domain_data(svc.summary(domain, with_mx=True, actor=actor))]
 
 
 def add_mx(svc: Service, actor: Actor, params: Params) -> Data:
@@ -273,7 +260,7 @@ def set_always_accept(svc: Service, actor: Actor, params: Params) -> Data:
 
 def get_always_accept(svc: Service, actor: Actor, params: Params) -> Data:
     """The stored setting of one domain: ``mxcheck`` and whether it is local now."""
-    summary = _summary(svc, actor, params.require("domain"), with_mx=False)
+    summary = svc.summary(params.require("domain"), with_mx=False, actor=actor)
     return {
         "domain": summary.domain,
         "mxcheck": summary.mode.cpanel,
