@@ -152,3 +152,47 @@ class Rest:
 def rest(client: Any, people: People) -> Rest:
     """The REST API over the shared data (alice, bob, admin and their domains)."""
     return Rest(client)
+
+
+def mx_of(service: Service, zone: str) -> set[tuple[int, str]]:
+    """The zone's MX records as (priority, exchanger) pairs."""
+    return {(r.priority, r.exchanger) for r in service.show(zone).snapshot.mx}
+
+
+def local_checkmx(changed: int, warnings: list[str], mxcheck: str = "auto") -> dict[str, Any]:
+    """cPanel's ``checkmx`` for a domain this server is the primary exchanger of."""
+    return {
+        "changed": changed,
+        "detected": "local",
+        "isprimary": 1,
+        "issecondary": 0,
+        "local": 1,
+        "secondary": 0,
+        "remote": 0,
+        "mxcheck": mxcheck,
+        "warnings": warnings,
+    }
+
+
+DOCUMENTED_ZONE = """$TTL 3600
+@\tIN\tSOA\tns1.{zone}. hostmaster.{zone}. ( 2026010101 3600 900 1209600 300 )
+@\tIN\tNS\tns1.{zone}.
+ns1\tIN\tA\t192.0.2.53
+@\tIN\tMX\t10 {mx}.
+{host}\tIN\tA\t{address}
+"""
+
+
+def add_documented_domains(settings: Settings, service: Service) -> None:
+    """The domains the guides' examples use: alice's shop.example (this server is its
+    exchanger) and partner.example (the administrators')."""
+    from mxroute.service import OPERATOR
+
+    for zone, mx, host, address in (
+        ("shop.example", "mail.shop.example", "mail", "192.0.2.1"),  # this server
+        ("partner.example", "mx1.partner.example", "mx1", "192.0.2.50"),
+    ):
+        text = DOCUMENTED_ZONE.format(zone=zone, mx=mx, host=host, address=address)
+        (settings.zones_dir / f"{zone}.zone").write_text(text, encoding="ascii")
+    service.add_domain("shop.example", actor=OPERATOR, owner="alice")
+    service.add_domain("partner.example", actor=OPERATOR)

@@ -10,18 +10,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from mxroute.config import Settings
-from mxroute.service import OPERATOR, Service
-from tests.api.conftest import People, Rest
+from mxroute.service import Service
+from tests.api.conftest import People, Rest, add_documented_domains
 from tests.docblocks import block_after
 
 DOC = "api.md"
-ZONE = """$TTL 3600
-@\tIN\tSOA\tns1.{zone}. hostmaster.{zone}. ( 2026010101 3600 900 1209600 300 )
-@\tIN\tNS\tns1.{zone}.
-ns1\tIN\tA\t192.0.2.53
-@\tIN\tMX\t10 {mx}.
-{host}\tIN\tA\t{address}
-"""
 
 
 def run_curl(rest: Rest, block: str, token: str) -> Any:
@@ -46,14 +39,7 @@ def run_curl(rest: Rest, block: str, token: str) -> Any:
 def test_the_documented_session_answers_what_the_guide_shows(
     rest: Rest, people: People, api_settings: Settings, api_service: Service
 ) -> None:
-    for zone, mx, host, address in (
-        ("shop.example", "mail.shop.example", "mail", "192.0.2.1"),  # this server
-        ("partner.example", "mx1.partner.example", "mx1", "192.0.2.50"),
-    ):
-        text = ZONE.format(zone=zone, mx=mx, host=host, address=address)
-        (api_settings.zones_dir / f"{zone}.zone").write_text(text, encoding="ascii")
-    api_service.add_domain("shop.example", actor=OPERATOR, owner="alice")
-    api_service.add_domain("partner.example", actor=OPERATOR)
+    add_documented_domains(api_settings, api_service)
 
     listed = run_curl(rest, block_after(DOC, "rest-list-mx"), people.alice.token)
     assert listed.status_code == 200

@@ -19,7 +19,7 @@ from mxroute.config import Settings
 from mxroute.core.records import MXRecord, MXSet
 from mxroute.core.routing import Mode
 from mxroute.service import OPERATOR, Service
-from tests.api.conftest import SELF, People, Person, data_state
+from tests.api.conftest import SELF, People, Person, data_state, local_checkmx, mx_of
 
 FORM = "application/x-www-form-urlencoded"
 UNRESOLVED_MX2 = (
@@ -61,24 +61,6 @@ def success(data: Any) -> dict[str, Any]:
         "warnings": None,
         "metadata": {},
         "data": data,
-    }
-
-
-def mx_of(service: Service, zone: str) -> set[tuple[int, str]]:
-    return {(r.priority, r.exchanger) for r in service.show(zone).snapshot.mx}
-
-
-def local_checkmx(changed: int, warnings: list[str], mxcheck: str = "auto") -> dict[str, Any]:
-    return {
-        "changed": changed,
-        "detected": "local",
-        "isprimary": 1,
-        "issecondary": 0,
-        "local": 1,
-        "secondary": 0,
-        "remote": 0,
-        "mxcheck": mxcheck,
-        "warnings": warnings,
     }
 
 

@@ -12,17 +12,10 @@ from django.test import Client
 
 from mxroute.config import Settings
 from mxroute.service import OPERATOR, Service
-from tests.api.conftest import People
+from tests.api.conftest import People, add_documented_domains
 from tests.docblocks import block_after
 
 DOC = "cpanel-compat.md"
-ZONE = """$TTL 3600
-@\tIN\tSOA\tns1.{zone}. hostmaster.{zone}. ( 2026010101 3600 900 1209600 300 )
-@\tIN\tNS\tns1.{zone}.
-ns1\tIN\tA\t192.0.2.53
-@\tIN\tMX\t10 {mx}.
-{host}\tIN\tA\t{address}
-"""
 
 
 def run_curl(client: Client, block: str, token: str) -> dict[str, Any]:
@@ -48,14 +41,7 @@ def run_curl(client: Client, block: str, token: str) -> dict[str, Any]:
 def test_the_documented_calls_answer_what_the_guide_shows(
     client: Client, people: People, api_settings: Settings, api_service: Service
 ) -> None:
-    for zone, mx, host, address in (
-        ("shop.example", "mail.shop.example", "mail", "192.0.2.1"),  # this server
-        ("partner.example", "mx1.partner.example", "mx1", "192.0.2.50"),
-    ):
-        text = ZONE.format(zone=zone, mx=mx, host=host, address=address)
-        (api_settings.zones_dir / f"{zone}.zone").write_text(text, encoding="ascii")
-    api_service.add_domain("shop.example", actor=OPERATOR, owner="alice")
-    api_service.add_domain("partner.example", actor=OPERATOR)
+    add_documented_domains(api_settings, api_service)
 
     expected = json.loads(block_after(DOC, "uapi-add-mx-answer"))
     answer = run_curl(client, block_after(DOC, "uapi-add-mx"), people.alice.token)
