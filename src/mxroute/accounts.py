@@ -31,6 +31,7 @@ TOKEN_ALPHABET = string.ascii_uppercase + string.digits
 TOKEN_LENGTH = 32  # the shape of a cPanel API token: 32 capitals and digits (165 bits)
 _TOKEN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _EXPIRY = re.compile(r"(\d{1,5})([hdw])")
+_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 WRONG_CREDENTIALS = "The user name or password is wrong."
 WRONG_TOKEN = "The API token is wrong, expired or revoked; create a new one."
@@ -106,7 +107,7 @@ def add_user(username: str, password: str, *, admin: bool = False) -> UserSummar
 
 def set_password(username: str, password: str) -> None:
     """Give a user a new password (checked by Django's validators)."""
-    user = _get_user(username)
+    user = find_user(username)
     _check_password(password, user)
     user.set_password(password)
     user.save(update_fields=["password"])
@@ -121,7 +122,7 @@ def list_users() -> list[UserSummary]:
 
 def remove_user(username: str) -> None:
     """Delete a user and their tokens; refused while they still own domains."""
-    user = _get_user(username)
+    user = find_user(username)
     owned = sorted(user.domains.values_list("name", flat=True))
     if owned:
         shown = ", ".join(owned[:3]) + (", …" if len(owned) > 3 else "")
@@ -175,7 +176,8 @@ def _reason(message: str) -> str:
     return message[:1].lower() + message[1:]
 
 
-def _get_user(username: str) -> Any:
+def find_user(username: str) -> Any:
+    """The user named ``username``; NotFound (one sentence) when there is none."""
     from django.contrib.auth import get_user_model
 
     try:
@@ -216,7 +218,7 @@ def create_token(
     from mxroute.service import Actor
     from mxroute.store.models import ApiToken, Domain
 
-    user = _get_user(username)
+    user = find_user(username)
     name = name.strip() or _unused_token_name(user)
     if not _TOKEN_NAME.fullmatch(name):
         raise InvalidInput(
@@ -278,7 +280,7 @@ def list_tokens(username: str | None = None) -> list[TokenSummary]:
 
     rows = ApiToken.objects.select_related("user").filter(revoked_at__isnull=True)
     if username is not None:
-        rows = rows.filter(user=_get_user(username))
+        rows = rows.filter(user=find_user(username))
     return [_token_summary(t) for t in rows]
 
 
@@ -286,7 +288,7 @@ def revoke_token(username: str, name: str) -> None:
     """Revoke (delete) a user's token: calls made with it fail from now on."""
     from mxroute.store.models import ApiToken
 
-    user = _get_user(username)
+    user = find_user(username)
     deleted, _ = ApiToken.objects.filter(user=user, name=name.strip()).delete()
     if not deleted:
         raise NotFound(
@@ -297,7 +299,11 @@ def revoke_token(username: str, name: str) -> None:
 
 
 def parse_expiry(text: str) -> datetime:
-    """``30d``, ``12h``, ``2w`` from now, or an ISO date/time (UTC when no zone is given)."""
+    """``30d``, ``12h``, ``2w`` from now, or an ISO date/time (UTC when no zone is given).
+
+    A date alone means the end of that day: a token "valid until 2027-01-31" works on
+    the 31st.
+    """
     from datetime import UTC
 
     text = text.strip()
@@ -306,6 +312,8 @@ def parse_expiry(text: str) -> datetime:
         count, unit = relative.groups()
         return _now() + timedelta(**{_UNITS[unit]: int(count)})
     try:
+        if _DATE_ONLY.fullmatch(text):
+            return datetime.fromisoformat(text).replace(tzinfo=UTC) + timedelta(days=1)
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise InvalidInput(

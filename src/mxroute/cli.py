@@ -212,6 +212,7 @@ def user_passwd(username: str, password: str | None, generate: bool) -> None:
     from mxroute import accounts
 
     _service()
+    accounts.find_user(username)  # before asking for a password
     secret, generated = _new_password(password, generate)
     accounts.set_password(username, secret)
     click.echo(f"Changed the password of '{username.strip()}'.")
@@ -244,6 +245,7 @@ def user_remove(username: str, yes: bool) -> None:
     from mxroute import accounts
 
     _service()
+    accounts.find_user(username)  # before asking for confirmation
     if not yes:
         click.confirm(f"Delete user {username} and their API tokens?", abort=True)
     accounts.remove_user(username)
@@ -274,7 +276,7 @@ def token_create(
     from mxroute.present import token_data
 
     _service()
-    when = accounts.parse_expiry(expires) if expires else None
+    when = accounts.parse_expiry(expires) if expires is not None else None
     new = accounts.create_token(username, name, domains=domains, expires=when)
     if as_json:
         _emit_json({**token_data(new.summary), "token": new.secret})

@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 from mxroute import accounts
 from mxroute import cli as cli_module
-from mxroute.errors import InvalidInput, Unauthenticated
+from mxroute.errors import InvalidInput, NotFound, Unauthenticated
 from mxroute.service import Service
 from tests.integration.cli import Mxroute
 from tests.service.conftest import make_settings
@@ -376,3 +376,17 @@ def test_a_new_password_is_asked_for_and_replaces_the_old(runner: CliRunner) -> 
     assert accounts.authenticate_password("una", OTHER, "192.0.2.10").get_username() == "una"
     with pytest.raises(Unauthenticated):
         accounts.authenticate_password("una", STRONG, "192.0.2.10")
+
+
+def test_an_unknown_user_is_refused_before_any_prompt(runner: CliRunner) -> None:
+    for args in (["user", "passwd", "nobody"], ["user", "remove", "nobody"]):
+        result = runner.invoke(cli_module.cli, args, input="")
+        assert isinstance(result.exception, NotFound)
+        assert "Password" not in result.output and "Delete" not in result.output
+
+
+def test_an_empty_expiry_is_refused_not_taken_as_never(mxroute: Mxroute) -> None:
+    _add_user(mxroute, "ned")
+    line = _refused(mxroute, "token", "create", "ned", "--name", "blank", "--expires", "")
+    assert line.startswith("mxroute: '' is not an expiry")
+    assert mxroute.json("token", "list", "ned") == []

@@ -438,7 +438,7 @@ def test_an_expiry_may_be_a_duration_from_now(clock: Clock, text: str, delta: ti
 @pytest.mark.parametrize(
     ("text", "moment"),
     [
-        ("2027-01-31", datetime(2027, 1, 31, tzinfo=UTC)),
+        ("2027-01-31", datetime(2027, 2, 1, tzinfo=UTC)),  # valid through the 31st
         ("2027-01-31T12:30", datetime(2027, 1, 31, 12, 30, tzinfo=UTC)),
         ("2027-01-31 12:30:00+02:00", datetime(2027, 1, 31, 10, 30, tzinfo=UTC)),
     ],
