@@ -229,15 +229,32 @@ class Service:
     # ----- reads -------------------------------------------------------------------
 
     def list_domains(
-        self, search: str = "", *, with_mx: bool = False, actor: Actor = OPERATOR
+        self,
+        search: str = "",
+        *,
+        with_mx: bool = False,
+        actor: Actor = OPERATOR,
+        offset: int = 0,
+        limit: int | None = None,
     ) -> list[DomainSummary]:
-        """The domains ``actor`` may manage, with chosen and effective mode; MX set if asked."""
+        """The domains ``actor`` may manage, by name, with chosen and effective mode; MX set
+        if asked. ``offset`` and ``limit`` take one page of them: only its zones are read."""
+        rows = self._listed(search, actor)
+        rows = rows[offset:] if limit is None else rows[offset : offset + limit]
+        return [_summary(row, self._mx_or_none(row.name) if with_mx else None) for row in rows]
+
+    def count_domains(self, search: str = "", *, actor: Actor = OPERATOR) -> int:
+        """How many domains :meth:`list_domains` lists in all (no zone is read)."""
+        return int(self._listed(search, actor).count())
+
+    def _listed(self, search: str, actor: Actor) -> Any:
+        """The Domain rows the list shows, by name: those ``actor`` may manage, searched."""
         from mxroute.store.models import Domain
 
         rows = _visible(Domain.objects.select_related("owner").order_by("name"), actor)
         if search.strip():
             rows = rows.filter(name__icontains=_searchable(search))
-        return [_summary(row, self._mx_or_none(row.name) if with_mx else None) for row in rows]
+        return rows
 
     def summary(
         self, domain: str, *, with_mx: bool = False, actor: Actor = OPERATOR

@@ -8,12 +8,15 @@ A domain the user may not manage answers 404 exactly like one that does not exis
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Mapping, Sequence
 from functools import wraps
-from typing import Any
+from typing import Any, overload
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,13 +27,14 @@ from mxroute.core.names import to_unicode
 from mxroute.core.records import MXRecord, MXSet, parse_priority
 from mxroute.core.routing import Mode
 from mxroute.errors import InvalidInput, MxrouteError, NotFound
-from mxroute.service import Actor, ChangeResult, DomainState, Service
+from mxroute.service import Actor, ChangeResult, DomainState, DomainSummary, Service
 from mxroute.web import pages
 from mxroute.web.forms import DeleteForm, EditForm, PanelForm, RecordForm, RoutingForm
 from mxroute.web.svg import where_mail_goes
 
 log = logging.getLogger(__name__)
 
+DOMAINS_PER_PAGE = 50
 HISTORY_ROWS = 25
 RESULT_KEY = "mxroute.result"
 DomainView = Callable[[HttpRequest, str], HttpResponse]
@@ -126,9 +130,11 @@ def _pop_result(request: HttpRequest, zone: str) -> Mapping[str, Any] | None:
 @login_required
 @require_GET
 def domains(request: HttpRequest) -> HttpResponse:
-    """The domains the user may manage, with their routing and best exchanger."""
+    """The domains the user may manage, a page at a time, with routing and best exchanger."""
     query = request.GET.get("q", "").strip()
-    found = service().list_domains(query, with_mx=True, actor=actor(request))
+    who = actor(request)
+    paginator = Paginator(DomainRows(service(), query, who), DOMAINS_PER_PAGE)
+    current = paginator.page(page_number(request.GET.get("page", ""), paginator.num_pages))
     rows = [
         {
             "name": d.domain,
@@ -138,10 +144,65 @@ def domains(request: HttpRequest) -> HttpResponse:
             "chosen": d.mode.value,
             "best": _best(d.mx),
         }
-        for d in found
+        for d in current
     ]
-    context = {"rows": rows, "q": query, "admin": actor(request).admin}
+    context = {
+        "rows": rows,
+        "q": query,
+        "admin": who.admin,
+        "page": current,
+        "previous": _page_link(query, current.number - 1) if current.has_previous() else "",
+        "next": _page_link(query, current.number + 1) if current.has_next() else "",
+    }
     return render(request, "web/domains.html", context)
+
+
+class DomainRows(Sequence[DomainSummary]):
+    """The user's domain list as Django's Paginator pages it: its length is counted in
+    the store, and a slice reads the zone files of its own rows only."""
+
+    def __init__(self, svc: Service, search: str, who: Actor) -> None:
+        self.svc, self.search, self.who = svc, search, who
+        self._count: int | None = None
+
+    def __len__(self) -> int:
+        if self._count is None:
+            self._count = self.svc.count_domains(self.search, actor=self.who)
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> DomainSummary: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[DomainSummary]: ...
+    def __getitem__(self, index: int | slice) -> DomainSummary | list[DomainSummary]:
+        if isinstance(index, int):
+            found = self[index : index + 1] if index >= 0 else []
+            if not found:
+                raise IndexError(index)
+            return found[0]
+        start, stop, step = index.indices(len(self))
+        if step != 1:
+            raise ValueError("domain pages are contiguous")
+        return self.svc.list_domains(
+            self.search, with_mx=True, actor=self.who, offset=start, limit=max(stop - start, 0)
+        )
+
+
+def page_number(raw: str, last: int) -> int:
+    """The page asked for, or the nearest one there is: 1 for anything not a number."""
+    match = re.fullmatch(r"([+-]?)0*(\d+)", raw.strip(), re.ASCII)
+    if match is None or match[1] == "-":
+        return 1
+    # Compared by length first: a thousand-digit number is past the end, not an error.
+    if len(match[2]) > len(str(last)):
+        return last
+    return min(max(int(match[2]), 1), last)
+
+
+def _page_link(query: str, number: int) -> str:
+    """The list's address for page ``number``, keeping the search."""
+    params = {"q": query, "page": number} if query else {"page": number}
+    return f"{reverse('web:domains')}?{urlencode(params)}"
 
 
 def _best(mx: MXSet | None) -> str:
