@@ -308,25 +308,9 @@ def mx_add(request: HttpRequest, domain: str) -> HttpResponse:
 @scoped
 def mx_edit(request: HttpRequest, domain: str) -> HttpResponse:
     """Edit one record's priority and destination."""
-    if request.method == "GET":
-        state = service().show(domain, actor=actor(request))
-        record, problem = _record(state.snapshot.mx, request.GET)
-        if record is None:
-            return error_page(request, "MX record not found", problem, 404)
-        form = EditForm(
-            initial={
-                "priority": record.priority,
-                "exchanger": pages.shown_name(record.exchanger),
-                "old_priority": record.priority,
-                "old_exchanger": record.exchanger,
-            }
-        )
-        shown: tuple[object, object] = (record.priority, record.exchanger)
-        return _record_page(request, "web/mx_edit.html", state, form, shown, 200)
-    form = EditForm(request.POST)
-    result = attempt(
-        form,
-        lambda: service().change_mx(
+
+    def change(form: PanelForm) -> ChangeResult:
+        return service().change_mx(
             domain,
             form.text("old_exchanger"),
             form.text("old_priority"),
@@ -334,13 +318,22 @@ def mx_edit(request: HttpRequest, domain: str) -> HttpResponse:
             form.text("exchanger"),
             actor=actor(request),
             expected_serial=form.zone_serial(),
-        ),
+        )
+
+    return _record_view(
+        request,
+        domain,
+        "web/mx_edit.html",
+        EditForm,
+        lambda record: {
+            "priority": record.priority,
+            "exchanger": pages.shown_name(record.exchanger),
+            "old_priority": record.priority,
+            "old_exchanger": record.exchanger,
+        },
+        change,
+        ("old_priority", "old_exchanger"),
     )
-    if result is None:
-        state = service().show(domain, actor=actor(request))
-        shown = (form.text("old_priority"), form.text("old_exchanger"))
-        return _record_page(request, "web/mx_edit.html", state, form, shown, 400)
-    return done(request, result)
 
 
 @login_required
@@ -348,29 +341,54 @@ def mx_edit(request: HttpRequest, domain: str) -> HttpResponse:
 @scoped
 def mx_delete(request: HttpRequest, domain: str) -> HttpResponse:
     """Delete one record, after a confirmation page."""
-    if request.method == "GET":
-        state = service().show(domain, actor=actor(request))
-        record, problem = _record(state.snapshot.mx, request.GET)
-        if record is None:
-            return error_page(request, "MX record not found", problem, 404)
-        form = DeleteForm(initial={"priority": record.priority, "exchanger": record.exchanger})
-        shown: tuple[object, object] = (record.priority, record.exchanger)
-        return _record_page(request, "web/mx_delete.html", state, form, shown, 200)
-    form = DeleteForm(request.POST)
-    result = attempt(
-        form,
-        lambda: service().delete_mx(
+
+    def change(form: PanelForm) -> ChangeResult:
+        return service().delete_mx(
             domain,
             form.text("priority"),
             form.text("exchanger"),
             actor=actor(request),
             expected_serial=form.zone_serial(),
-        ),
+        )
+
+    return _record_view(
+        request,
+        domain,
+        "web/mx_delete.html",
+        DeleteForm,
+        lambda record: {"priority": record.priority, "exchanger": record.exchanger},
+        change,
+        ("priority", "exchanger"),
     )
+
+
+def _record_view(
+    request: HttpRequest,
+    domain: str,
+    template: str,
+    form_class: type[PanelForm],
+    initial: Callable[[MXRecord], dict[str, object]],
+    change: Callable[[PanelForm], ChangeResult],
+    names: tuple[str, str],
+) -> HttpResponse:
+    """The Edit or Delete page of one record: GET draws it for the record the link names;
+    POST makes the change, or draws the page again with the refusal. ``names`` are the
+    form fields that name the record as it was (priority, exchanger)."""
+    if request.method == "GET":
+        state = service().show(domain, actor=actor(request))
+        record, problem = _record(state.snapshot.mx, request.GET)
+        if record is None:
+            return error_page(request, "MX record not found", problem, 404)
+        form = form_class(initial=initial(record))
+        return _record_page(
+            request, template, state, form, (record.priority, record.exchanger), 200
+        )
+    form = form_class(request.POST)
+    result = attempt(form, lambda: change(form))
     if result is None:
         state = service().show(domain, actor=actor(request))
-        shown = (form.text("priority"), form.text("exchanger"))
-        return _record_page(request, "web/mx_delete.html", state, form, shown, 400)
+        shown = (form.text(names[0]), form.text(names[1]))
+        return _record_page(request, template, state, form, shown, 400)
     return done(request, result)
 
 
