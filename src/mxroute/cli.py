@@ -45,7 +45,11 @@ def _service() -> Service:
         )
     djangoapp.setup(settings.home)
     djangoapp.check_ready()
-    return Service(settings)
+    service = Service(settings)
+    # A change that a killed command or server left half-done is settled first.
+    for line in service.reconcile():
+        click.echo(line, err=True)
+    return service
 
 
 def _actor() -> Actor:

@@ -18,7 +18,9 @@ settings. A bad one is :class:`ConfigError` with one sentence naming the setting
   numbers are never booleans, and never NaN or infinite;
 - ``[server] names``, ``[dns] nameserver``: host names, normalised (lower case, A-labels,
   no final dot); ``[server] addresses``, ``[resolver] server``: IPv4 or IPv6 addresses;
-- ``[database] url``: ``sqlite://`` or ``postgres(ql)://``.
+- ``[database] url``: ``sqlite://`` or ``postgres(ql)://``;
+- ``[changes] max_mx_records``: 1 to 100 (default 32); ``[changes] wait_seconds``: how
+  long a change waits for another change of the same domain, above 0, at most 60.
 """
 
 from __future__ import annotations
@@ -44,6 +46,9 @@ CONFIG_FILE = "mxroute.toml"
 TTL_MAX = 2**31 - 1  # RFC 2181 §8: a TTL is an unsigned 31-bit number of seconds
 PORT_MAX = 65535
 TIMEOUT_MAX_SECONDS = 60.0
+# A set of more MX records than this is always a mistake; BIND refuses to load a zone
+# with more than 100 records of one type (max-records-per-type, 9.18).
+MX_RECORDS_LIMIT = 100
 DATABASE_SCHEMES = ("sqlite", "postgres", "postgresql")
 # The placeholders each configured command may use (what its caller fills in).
 ZONE_COMMAND_PLACEHOLDERS = ("zone", "file")
@@ -106,6 +111,8 @@ class Settings:
     resolver_server: str = ""
     resolver_port: int = 53
     resolver_timeout: float = 3.0
+    max_mx_records: int = 32
+    wait_seconds: float = 60.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -349,6 +356,11 @@ def _port(value: object, origin: _Origin) -> int:
     return _integer(value, origin, 1, PORT_MAX, problem)
 
 
+def _max_mx(value: object, origin: _Origin) -> int:
+    problem = f"it must be a whole number from 1 to {MX_RECORDS_LIMIT}"
+    return _integer(value, origin, 1, MX_RECORDS_LIMIT, problem)
+
+
 # (section, key) -> (Settings field, converter)
 _KEYS: dict[tuple[str, str], tuple[str, Callable[[object, _Origin], Any]]] = {
     ("database", "url"): ("database_url", _database_url),
@@ -365,6 +377,8 @@ _KEYS: dict[tuple[str, str], tuple[str, Callable[[object, _Origin], Any]]] = {
     ("resolver", "server"): ("resolver_server", _resolver_server),
     ("resolver", "port"): ("resolver_port", _port),
     ("resolver", "timeout"): ("resolver_timeout", _seconds),
+    ("changes", "max_mx_records"): ("max_mx_records", _max_mx),
+    ("changes", "wait_seconds"): ("wait_seconds", _seconds),
 }
 _SECTIONS = frozenset(section for section, _ in _KEYS)
 

@@ -43,6 +43,10 @@ lists_dir = "lists"              # localdomains, secondarymx, remotedomains
 
 # [database]
 # url = "postgresql://mxroute@db.example.net/mxroute"   # default: SQLite in this directory
+
+# [changes]
+# max_mx_records = 32   # the most MX records a domain may have (at most 100)
+# wait_seconds = 60     # a change waits this long for another change of its domain
 """
 
 

@@ -118,8 +118,8 @@ def add_demo_domains(service: Service, actor: Actor) -> list[str]:
     for demo in DEMO_DOMAINS:
         if demo.name in managed:
             continue
-        if not service.backend.exists(demo.name):
-            backend = service.backend
+        if not service.zones.exists(demo.name):
+            backend = service.zones
             assert isinstance(backend, ZoneFileBackend), "the demo writes zone files"
             write_atomically(backend.path(demo.name), demo.zone.encode("utf-8"))
         service.add_domain(demo.name, actor=actor, mode=demo.mode)

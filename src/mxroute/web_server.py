@@ -42,6 +42,7 @@ def serve(
                 "secure-only; set MXROUTE_WEB_TLS=1 before starting it."
             )
     djangoapp.migrate()
+    _reconcile(echo)
     # WhiteNoise hands Django a file iterator: harmless under ASGI, but Django warns
     # about it on every static file.
     warnings.filterwarnings("ignore", message="StreamingHttpResponse must consume synchronous")
@@ -59,6 +60,16 @@ def serve(
         lifespan="off",
         server_header=False,
     )
+
+
+def _reconcile(echo: Callable[[str], None]) -> None:
+    """Settle the changes that a killed process left half-done (see service.intents)."""
+    from django.conf import settings
+
+    from mxroute.service import Service
+
+    for line in Service(settings.MXROUTE).reconcile():
+        echo(line)
 
 
 def _check_free(host: str, port: int) -> None:

@@ -45,7 +45,7 @@ def test_it_shows_a_domain_with_its_serial_records_modes_and_explanation(
 ) -> None:
     body = rest.call("GET", "/domains/alice.test", people.alice).json()
     assert body["domain"] == "alice.test"
-    assert body["serial"] == api_service.backend.read("alice.test").serial
+    assert body["serial"] == api_service.zones.read("alice.test").serial
     assert body["mx"] == [{"priority": 10, "exchanger": "mx.self.test", "shared_with": 0}]
     assert (body["mode"], body["effective_mode"], body["detected_mode"]) == (
         "auto",
@@ -63,7 +63,7 @@ def test_it_lists_the_mx_records_with_the_zone_serial(
     answer = rest.call("GET", "/domains/alice.test/mx", people.alice)
     assert answer.json() == {
         "domain": "alice.test",
-        "serial": api_service.backend.read("alice.test").serial,
+        "serial": api_service.zones.read("alice.test").serial,
         "mx": [{"priority": 10, "exchanger": "mx.self.test", "shared_with": 0}],
     }
 
@@ -83,7 +83,7 @@ def test_it_shows_the_routing_mode_in_plain_words(rest: Rest, people: People) ->
 def test_it_adds_a_record_that_the_zone_file_then_holds(
     rest: Rest, people: People, api_settings: Settings, api_service: Service
 ) -> None:
-    before = api_service.backend.read("alice.test").serial
+    before = api_service.zones.read("alice.test").serial
     answer = rest.call(
         "POST",
         "/domains/alice.test/mx",
@@ -95,12 +95,12 @@ def test_it_adds_a_record_that_the_zone_file_then_holds(
     assert change["action"] == "add_mx"
     assert change["changed"] is True
     assert change["serial_before"] == before
-    assert change["serial_after"] == api_service.backend.read("alice.test").serial > before
+    assert change["serial_after"] == api_service.zones.read("alice.test").serial > before
     assert [(r["priority"], r["exchanger"]) for r in change["mx_after"]] == [
         (10, "mx.self.test"),
         (20, "mx2.alice.test"),
     ]
-    assert MXRecord(20, "mx2.alice.test") in api_service.backend.read("alice.test").mx
+    assert MXRecord(20, "mx2.alice.test") in api_service.zones.read("alice.test").mx
     assert "mx2.alice.test." in zone_text(api_settings, "alice.test")
 
 
@@ -114,7 +114,7 @@ def test_it_accepts_preference_as_the_name_of_the_priority(
         {"preference": 5, "exchanger": "mx0.alice.test"},
     )
     assert answer.status_code == 201
-    assert MXRecord(5, "mx0.alice.test") in api_service.backend.read("alice.test").mx
+    assert MXRecord(5, "mx0.alice.test") in api_service.zones.read("alice.test").mx
 
 
 def test_a_change_pinned_to_the_current_serial_is_made(
@@ -124,7 +124,7 @@ def test_a_change_pinned_to_the_current_serial_is_made(
     record = {"priority": 20, "exchanger": "mx2.alice.test", "serial": serial}
     answer = rest.call("POST", "/domains/alice.test/mx", people.alice, record)
     assert answer.status_code == 201
-    assert MXRecord(20, "mx2.alice.test") in api_service.backend.read("alice.test").mx
+    assert MXRecord(20, "mx2.alice.test") in api_service.zones.read("alice.test").mx
 
 
 def test_a_change_pinned_to_an_old_serial_is_refused_with_409_and_changes_nothing(
@@ -162,7 +162,7 @@ def test_it_changes_the_record_named_by_the_path(
     )
     assert answer.status_code == 200
     assert answer.json()["action"] == "change_mx"
-    assert list(api_service.backend.read("alice.test").mx) == [MXRecord(15, "mx.self.test")]
+    assert list(api_service.zones.read("alice.test").mx) == [MXRecord(15, "mx.self.test")]
 
 
 def test_a_change_to_the_same_record_says_nothing_changed(
@@ -189,19 +189,19 @@ def test_it_deletes_the_record_named_by_the_path(
         people.alice,
         {"priority": 20, "exchanger": "mx3.alice.test"},
     )
-    serial = api_service.backend.read("alice.test").serial
+    serial = api_service.zones.read("alice.test").serial
     answer = rest.call(
         "DELETE", f"/domains/alice.test/mx/20/mx3.alice.test?serial={serial}", people.alice
     )
     assert answer.status_code == 200
     assert answer.json()["action"] == "delete_mx"
-    assert list(api_service.backend.read("alice.test").mx) == [MXRecord(10, "mx.self.test")]
+    assert list(api_service.zones.read("alice.test").mx) == [MXRecord(10, "mx.self.test")]
 
 
 def test_a_delete_pinned_to_an_old_serial_is_refused(
     rest: Rest, people: People, api_service: Service, api_settings: Settings
 ) -> None:
-    serial = api_service.backend.read("alice.test").serial
+    serial = api_service.zones.read("alice.test").serial
     rest.call(
         "POST",
         "/domains/alice.test/mx",
@@ -227,10 +227,10 @@ def test_a_null_mx_is_named_by_a_dot_in_the_path(
     )
     assert set_null.status_code == 200
     assert set_null.json()["detected_mode"] == "remote"
-    assert list(api_service.backend.read("alice.test").mx) == [MXRecord(0, ".")]
+    assert list(api_service.zones.read("alice.test").mx) == [MXRecord(0, ".")]
     # Clients drop a bare "." path segment: the docs say to send it as %2E.
     assert rest.call("DELETE", "/domains/alice.test/mx/0/%2E", people.alice).status_code == 200
-    assert list(api_service.backend.read("alice.test").mx) == []
+    assert list(api_service.zones.read("alice.test").mx) == []
 
 
 # ----- routing and detection -------------------------------------------------------------------

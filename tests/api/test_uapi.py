@@ -238,9 +238,9 @@ def test_a_failure_while_setting_the_mode_leaves_the_records_as_they_were(
         raise OSError(28, "No space left on device")
 
     before = data_state(api_settings)
-    monkeypatch.setattr(RoutingLists, "write", failing)
+    monkeypatch.setattr(RoutingLists, "change", failing)
     params = {"domain": "alice.test", "exchanger": "mx2.alice.test", "priority": "20"}
-    body = call(client, "add_mx", {**params, "alwaysaccept": "local"}, people.alice)
+    body = call(client, "add_mx", {**params, "alwaysaccept": "remote"}, people.alice)
     assert body["status"] == 0
     assert "nothing was changed" in body["errors"][0]
     assert data_state(api_settings) == before

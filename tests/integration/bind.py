@@ -329,7 +329,11 @@ class NamedServer:
         request = dns.message.make_query(name, rdtype, rdclass)
         request.flags &= ~0x0100  # RD off: we ask the authority itself
         if not self.command_prefix:
-            return dns.query.udp(request, self.address, port=self.port, timeout=timeout)
+            # Over TCP when the answer is truncated (a big MX set does not fit in UDP).
+            reply, _ = dns.query.udp_with_fallback(
+                request, self.address, port=self.port, timeout=timeout
+            )
+            return reply
         # Inside a namespace only a process started through the prefix can reach named.
         done = subprocess.run(
             [

@@ -24,6 +24,7 @@ def run(
 ) -> None:
     """Make ``rounds`` changes racing the partner; put one result dict per round."""
     os.environ["MXROUTE_HOME"] = home
+    os.environ["MXROUTE_CHANGES_MAX_MX_RECORDS"] = "100"
     if database_url:
         os.environ["DATABASE_URL"] = database_url
     from mxroute import djangoapp
@@ -46,7 +47,9 @@ def run(
             result = service.add_mx(
                 zone, 10 + worker, exchanger, actor=actor, expected_serial=serial
             )
-        except Conflict as exc:
+        except Exception as exc:
+            # Anything but a Conflict is reported too, so the test fails instead of waiting.
+            refused = isinstance(exc, Conflict)
             results.put(
                 {
                     "round": n,
@@ -54,7 +57,7 @@ def run(
                     "exchanger": exchanger,
                     "ok": False,
                     "pinned": pinned,
-                    "error": exc.message,
+                    "error": str(exc) if refused else f"{type(exc).__name__}: {exc}",
                 }
             )
         else:

@@ -11,6 +11,7 @@ import pytest
 
 from tests.components import require
 from tests.integration.bind import NamedServer, bind_readable_dir, named_available
+from tests.integration.cli import Mxroute
 
 
 @contextlib.contextmanager
@@ -52,3 +53,40 @@ def module_named() -> Iterator[NamedServer]:
 def named_zones(named: NamedServer) -> Path:
     """The zones directory the ``named`` fixture serves."""
     return named.zones_dir
+
+
+SERVED_ZONE = "example.test"
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[Mxroute, NamedServer]]:
+    """A data directory whose zones a real named serves, with check and reload wired."""
+    require(named_available(), "BIND (named)")
+    home = bind_readable_dir("mxroute-home-")
+    zones = home / "zones"
+    zones.mkdir(mode=0o755)
+    server = NamedServer(zones, [])
+    mxroute = Mxroute(
+        home,
+        {
+            "MXROUTE_DNS_CHECK_COMMAND": "named-checkzone -q -i local {zone} {file}",
+            "MXROUTE_DNS_RELOAD_COMMAND": server.reload_command,
+            "MXROUTE_SERVER_NAMES": "mx.self.test",
+            "MXROUTE_SERVER_ADDRESSES": "127.0.0.1",
+            "MXROUTE_RESOLVER_SERVER": "127.0.0.1",
+            "MXROUTE_RESOLVER_PORT": str(server.port),
+            "MXROUTE_RESOLVER_TIMEOUT": "2",
+        },
+    )
+    mxroute.ok("init")
+    # The zone must exist before named can serve it; until then reloads would fail.
+    mxroute.env["MXROUTE_DNS_RELOAD_COMMAND"] = ""
+    mxroute.ok("domain", "add", SERVED_ZONE, "--mx", "10 mx1.example.test")
+    mxroute.env["MXROUTE_DNS_RELOAD_COMMAND"] = server.reload_command
+    server.zones.append(SERVED_ZONE)
+    server.start()
+    try:
+        yield mxroute, server
+    finally:
+        server.stop()
+        shutil.rmtree(home, ignore_errors=True)

@@ -2,51 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-from collections.abc import Iterator
 
-import pytest
-
-from tests.components import require
-from tests.integration.bind import NamedServer, bind_readable_dir, named_available
+from tests.integration.bind import NamedServer
 from tests.integration.cli import Mxroute
 
 ZONE = "example.test"
-
-
-@pytest.fixture
-def served() -> Iterator[tuple[Mxroute, NamedServer]]:
-    """A data directory whose zones a real named serves, with check and reload wired."""
-    require(named_available(), "BIND (named)")
-    home = bind_readable_dir("mxroute-home-")
-    zones = home / "zones"
-    zones.mkdir(mode=0o755)
-    server = NamedServer(zones, [])
-    mxroute = Mxroute(
-        home,
-        {
-            "MXROUTE_DNS_CHECK_COMMAND": "named-checkzone -q -i local {zone} {file}",
-            "MXROUTE_DNS_RELOAD_COMMAND": server.reload_command,
-            "MXROUTE_SERVER_NAMES": "mx.self.test",
-            "MXROUTE_SERVER_ADDRESSES": "127.0.0.1",
-            "MXROUTE_RESOLVER_SERVER": "127.0.0.1",
-            "MXROUTE_RESOLVER_PORT": str(server.port),
-            "MXROUTE_RESOLVER_TIMEOUT": "2",
-        },
-    )
-    mxroute.ok("init")
-    # The zone must exist before named can serve it; until then reloads would fail.
-    mxroute.env["MXROUTE_DNS_RELOAD_COMMAND"] = ""
-    mxroute.ok("domain", "add", ZONE, "--mx", "10 mx1.example.test")
-    mxroute.env["MXROUTE_DNS_RELOAD_COMMAND"] = server.reload_command
-    server.zones.append(ZONE)
-    server.start()
-    try:
-        yield mxroute, server
-    finally:
-        server.stop()
-        shutil.rmtree(home, ignore_errors=True)
 
 
 def _file_serial(mxroute: Mxroute) -> int:

@@ -159,3 +159,15 @@ def test_detect_all_writes_nothing_to_stderr_when_all_goes_well(mxroute: Mxroute
     done = mxroute.run("detect", "--all")
     assert done.returncode == 0
     assert done.stderr == ""
+
+
+def test_one_mx_record_over_the_limit_is_refused_in_one_line(mxroute: Mxroute) -> None:
+    records = len(mxroute.json("mx", "list", "shop.example")["mx"])
+    limited = Mxroute(mxroute.home, {"MXROUTE_CHANGES_MAX_MX_RECORDS": str(records)})
+    zone = mxroute.home / "zones" / "shop.example.zone"
+    before = zone.read_bytes()
+    done = limited.run("mx", "add", "shop.example", "90", "mx9.shop.example")
+    assert done.returncode == 1
+    line = _one_line(done.stderr)
+    assert f"would have {records + 1} MX records, more than the limit of {records}" in line
+    assert zone.read_bytes() == before

@@ -12,6 +12,7 @@ from mxroute.core.records import MXRecord
 from mxroute.dns.base import Snapshot
 from mxroute.dns.zonefile import ZoneFileBackend
 from mxroute.service import Actor, Service
+from mxroute.service.wiring import build
 from tests.service.conftest import ACTOR, ZONE, make_settings
 
 NAMES = [f"d{n:02}.test" for n in range(30)]
@@ -92,7 +93,8 @@ def test_a_page_reads_only_the_zone_files_of_its_rows(
 
 def test_a_page_asks_the_backend_for_its_own_zones_only(tmp_path: Path, db: None) -> None:
     backend = CountingBackend(tmp_path)
-    service = Service(make_settings(tmp_path), backend=backend)
+    settings = make_settings(tmp_path)
+    service = Service(settings, build(settings, zones=backend))
     for n, name in enumerate(NAMES):
         service.add_domain(name, actor=ACTOR, mx=[MXRecord(n + 1, "mx.self.test")])
     backend.reads.clear()

@@ -11,6 +11,7 @@ from mxroute.core.records import MXRecord
 from mxroute.core.routing import Mode, Resolution
 from mxroute.errors import Conflict, InvalidInput, StepFailed
 from mxroute.service import Service
+from mxroute.service.wiring import build
 from mxroute.store.models import Change, Domain
 from tests.service.conftest import ACTOR, ZONE, make_settings, state_of
 
@@ -60,11 +61,11 @@ def test_a_pinned_serial_that_is_stale_is_refused(service: Service) -> None:
 
 
 def test_detection_from_a_stale_read_is_refused_not_recorded(service: Service) -> None:
-    stale = service.show(ZONE).snapshot
+    stale = service.plan(ZONE, "detect", lambda mx: (mx, "Detected."), ACTOR)
     other = Service(service.settings)
     other.change_mx(ZONE, "mx.self.test", 10, 10, "ns1.example.test", actor=ACTOR)
     with pytest.raises(Conflict):
-        service._apply(ZONE, "detect", "Detected.", ACTOR, stale, stale.mx, None)
+        service.apply(stale, ACTOR)
     row = Domain.objects.get(name=ZONE)
     assert row.effective_mode is Mode.REMOTE
     assert ZONE in _lists(service)["remotedomains"]
@@ -141,7 +142,8 @@ def test_an_exchanger_below_a_zone_cut_is_resolved_by_dns_not_by_the_glue(
     tmp_path: Path, db: None
 ) -> None:
     dns = _KnownAnswers({"mx.sub.example.test": "198.51.100.77"})
-    service = Service(make_settings(tmp_path), resolver=dns)  # type: ignore[arg-type]
+    settings = make_settings(tmp_path)
+    service = Service(settings, build(settings, resolver=dns))  # type: ignore[arg-type]
     service.add_domain(ZONE, actor=ACTOR, mx=[MXRecord(10, "mx.self.test")])
     zone_file = service.settings.zones_dir / f"{ZONE}.zone"
     # Glue that would make mx.sub this server, if the parent zone's copy were believed.

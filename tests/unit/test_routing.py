@@ -340,8 +340,9 @@ def test_a_mode_chosen_by_hand_is_checked_against_the_mx_records(
     if expected is None:
         assert findings == []
     else:
-        assert len(findings) == 1 and expected in findings[0]
-        assert findings[0].startswith(DOMAIN)
+        assert len(findings) == 1 and expected in findings[0].message
+        assert findings[0].message.startswith(DOMAIN)
+        assert findings[0].code and findings[0].severity == "warning"
 
 
 def test_there_are_no_findings_when_detection_is_uncertain() -> None:

@@ -78,7 +78,8 @@ def json_api(request: HttpRequest) -> JsonResponse:
         params = cpanel.Params.of(request)
         data = _operation(params, actor)(cpanel.service(), actor, params)
     except MxrouteError as exc:
-        return JsonResponse(result(module, func, None, exc.message))
+        status, headers = cpanel.failure_status(exc)
+        return JsonResponse(result(module, func, None, exc.message), status=status, headers=headers)
     except Exception:
         log.exception("API 2 Email::%s failed", func)
         return JsonResponse(result(module, func, None, UNEXPECTED), status=500)

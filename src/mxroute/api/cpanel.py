@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from mxroute.core.names import shown
 from mxroute.core.routing import Mode, parse_mode
-from mxroute.errors import InvalidInput, Throttled, Unauthenticated
+from mxroute.errors import InvalidInput, MxrouteError, Throttled, Unauthenticated
 from mxroute.service import Actor, ChangeResult, DomainSummary, Service
 
 if TYPE_CHECKING:
@@ -102,6 +102,9 @@ def service() -> Service:
     return Service(settings.MXROUTE)
 
 
+BUSY_RETRY_SECONDS = 5
+
+
 def authenticate(request: HttpRequest, interface: str) -> Actor:
     """The caller's actor (``uapi`` or ``api2``); Unauthenticated or Throttled otherwise."""
     from mxroute.api import auth
@@ -116,6 +119,16 @@ def refusal_status(exc: Unauthenticated) -> tuple[int, dict[str, str]]:
     from mxroute.api.auth import CHALLENGE
 
     return 401, {"WWW-Authenticate": CHALLENGE}
+
+
+def failure_status(exc: MxrouteError) -> tuple[int, dict[str, str]]:
+    """HTTP status and headers for a refused call: cPanel answers 200 with ``status`` 0,
+    except when the domain is busy with another change (503, try again shortly)."""
+    from mxroute.service.locks import Busy
+
+    if isinstance(exc, Busy):
+        return 503, {"Retry-After": str(BUSY_RETRY_SECONDS)}
+    return 200, {}
 
 
 def parse_cpanel_mode(value: str, field: str) -> Mode:

@@ -231,6 +231,8 @@ def _refused(request: HttpRequest, exc: MxrouteError) -> HttpResponse:
     response = _errors(request, status, exc.code, exc.message, field)
     if isinstance(exc, Throttled):
         response["Retry-After"] = str(exc.retry_after)
+    elif exc.code == "busy":
+        response["Retry-After"] = "5"
     elif status == 401:
         response["WWW-Authenticate"] = CHALLENGE
     return response

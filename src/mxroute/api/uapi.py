@@ -61,7 +61,8 @@ def execute(request: HttpRequest, module: str, function: str) -> JsonResponse:
     try:
         data = operation(cpanel.service(), actor, cpanel.Params.of(request))
     except MxrouteError as exc:
-        return JsonResponse(body(0, errors=[exc.message]))
+        status, headers = cpanel.failure_status(exc)
+        return JsonResponse(body(0, errors=[exc.message]), status=status, headers=headers)
     except Exception:
         log.exception("UAPI Email::%s failed", function)
         return JsonResponse(body(0, errors=[UNEXPECTED]), status=500)

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from mxroute.core.findings import Finding, messages, warning
 from mxroute.core.records import MXRecord, MXSet
 from mxroute.errors import InvalidInput
 
@@ -128,7 +129,12 @@ class Detection:
     implicit: bool = False
     accepts_no_mail: bool = False
     unresolved: tuple[str, ...] = ()
-    warnings: tuple[str, ...] = field(default=())
+    findings: tuple[Finding, ...] = field(default=())
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The findings' sentences."""
+        return messages(self.findings)
 
     @property
     def relay_to(self) -> tuple[PlanEntry, ...]:
@@ -171,7 +177,12 @@ def detect(
             ((0, (entry,)),),
             None,
             accepts_no_mail=True,
-            warnings=(f"{domain} publishes a Null MX (RFC 7505): it accepts no mail at all.",),
+            findings=(
+                warning(
+                    "null_mx",
+                    f"{domain} publishes a Null MX (RFC 7505): it accepts no mail at all.",
+                ),
+            ),
         )
     implicit = len(mx) == 0
     effective_set = MXSet((MXRecord(0, domain),)) if implicit else mx
@@ -210,16 +221,22 @@ def detect(
         one = len(blocking) == 1
         warnings.insert(
             0,
-            f"Cannot detect the routing of {domain} because {', '.join(blocking)} "
-            f"{'does' if one else 'do'} not resolve to any address, so the last known mode, "
-            f"{fallback.value}, is kept until {'it resolves' if one else 'they resolve'}.",
+            warning(
+                "detection_uncertain",
+                f"Cannot detect the routing of {domain} because {', '.join(blocking)} "
+                f"{'does' if one else 'do'} not resolve to any address, so the last known mode, "
+                f"{fallback.value}, is kept until {'it resolves' if one else 'they resolve'}.",
+            ),
         )
         mode = fallback
     for name in unresolved:
         if name not in blocking:
             warnings.append(
-                f"The exchanger {name} does not resolve to any address, so senders skip it; "
-                "give it an A or AAAA record, or delete its MX record."
+                warning(
+                    "exchanger_unresolved",
+                    f"The exchanger {name} does not resolve to any address, so senders skip "
+                    "it; give it an A or AAAA record, or delete its MX record.",
+                )
             )
     return Detection(
         domain,
@@ -229,7 +246,7 @@ def detect(
         self_priority,
         implicit=implicit,
         unresolved=unresolved,
-        warnings=tuple(warnings),
+        findings=tuple(warnings),
     )
 
 
@@ -239,39 +256,44 @@ def _plan_warnings(
     entries: list[PlanEntry],
     resolutions: Mapping[str, Resolution],
     self_priority: int | None,
-) -> Iterable[str]:
+) -> Iterable[Finding]:
     """Findings about the plan that a sender would hit, worded for the domain's owner."""
     if implicit:
-        yield (
+        yield warning(
+            "implicit_mx",
             f"{domain} has no MX records, so senders deliver to the domain's own address "
-            "(the implicit MX of RFC 5321 §5.1); add an MX record to say where mail goes."
+            "(the implicit MX of RFC 5321 §5.1); add an MX record to say where mail goes.",
         )
     for entry in entries:
         res = resolutions.get(entry.record.exchanger)
         if res is not None and res.alias_of:
-            yield (
-                f"The exchanger {entry.record.exchanger} is an alias (CNAME) of {res.alias_of}; "
-                "RFC 2181 forbids that and some senders will refuse it: point the MX at "
-                f"{res.alias_of} instead."
+            yield warning(
+                "exchanger_alias",
+                f"The exchanger {entry.record.exchanger} is an alias (CNAME) of "
+                f"{res.alias_of}; RFC 2181 forbids that and some senders will refuse it: "
+                f"point the MX at {res.alias_of} instead.",
             )
     if self_priority is not None:
         better = [e for e in entries if e.record.priority < self_priority]
         if better and not any(e.usable for e in better):
             # One temporary failure is enough for senders to defer rather than bounce.
             if any(e.status in _TEMPORARY for e in better):
-                yield (
+                yield warning(
+                    "backup_primary_unreachable",
                     f"This server is a backup for {domain}, but no more preferred exchanger "
-                    "answers lookups right now: mail will wait in this server's queue."
+                    "answers lookups right now: mail will wait in this server's queue.",
                 )
             else:
-                yield (
+                yield warning(
+                    "backup_primary_missing",
                     f"This server is a backup for {domain}, but none of the more preferred "
-                    "exchangers exists in DNS: mail relayed through this server will bounce."
+                    "exchangers exists in DNS: mail relayed through this server will bounce.",
                 )
     elif entries and not any(e.usable for e in entries):
-        yield (
+        yield warning(
+            "no_exchanger_resolves",
             f"None of the exchangers of {domain} resolves to an address: its mail cannot "
-            "be delivered."
+            "be delivered.",
         )
 
 
@@ -280,31 +302,45 @@ def effective_mode(chosen: Mode, detection: Detection) -> Mode:
     return detection.mode if chosen is Mode.AUTO else chosen
 
 
-def mode_findings(chosen: Mode, detection: Detection) -> list[str]:
+def mode_findings(chosen: Mode, detection: Detection) -> list[Finding]:
     """Warnings when a mode chosen by hand disagrees with what the MX records say."""
     if chosen is Mode.AUTO or not detection.certain or chosen is detection.mode:
         return []
     d = detection.domain
     if chosen is Mode.LOCAL and detection.mode is Mode.REMOTE:
         return [
-            f"{d} is set to local, but its MX records do not name this server: outside "
-            "senders deliver elsewhere, while mail sent from this server stays here. Keep "
-            "this only when a filtering gateway in front relays the mail to this server."
+            warning(
+                "local_not_in_set",
+                f"{d} is set to local, but its MX records do not name this server: outside "
+                "senders deliver elsewhere, while mail sent from this server stays here. Keep "
+                "this only when a filtering gateway in front relays the mail to this server.",
+            )
         ]
     if chosen is Mode.REMOTE and detection.mode is not Mode.REMOTE:
         return [
-            f"{d} is set to remote, but its MX records name this server: mail that arrives "
-            "here will be refused. Choose auto, local or backup, or change the MX records."
+            warning(
+                "remote_mail_loop",
+                f"{d} is set to remote, but its MX records name this server: mail that "
+                "arrives here will be refused. Choose auto, local or backup, or change the MX "
+                "records.",
+            )
         ]
     if chosen is Mode.BACKUP and detection.mode is Mode.LOCAL:
         return [
-            f"{d} is set to backup, but this server is its most preferred exchanger: mail "
-            "would be relayed back to this server and fail. Choose local or auto."
+            warning(
+                "backup_most_preferred",
+                f"{d} is set to backup, but this server is its most preferred exchanger: mail "
+                "would be relayed back to this server and fail. Choose local or auto.",
+            )
         ]
     if chosen is Mode.BACKUP and detection.mode is Mode.REMOTE:
         return [
-            f"{d} is set to backup, but its MX records do not name this server: no sender "
-            "will queue mail here. Add this server as a less preferred MX, or choose remote."
+            warning(
+                "backup_not_in_set",
+                f"{d} is set to backup, but its MX records do not name this server: no sender "
+                "will queue mail here. Add this server as a less preferred MX, or choose "
+                "remote.",
+            )
         ]
     return []
 

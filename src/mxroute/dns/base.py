@@ -30,7 +30,7 @@ class Snapshot:
     mx: MXSet
 
 
-class Backend(Protocol):
+class ZoneStore(Protocol):
     """A place where zones live (zone files, later a DNS server via RFC 2136)."""
 
     def exists(self, zone: str) -> bool:
@@ -60,3 +60,7 @@ class Backend(Protocol):
         status :data:`DELEGATED`: resolve it elsewhere.
         """
         ...
+
+
+Backend = ZoneStore
+"""The former name of :class:`ZoneStore`."""

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import glob
 import ipaddress
 import logging
 from collections.abc import Callable, Iterable, Iterator
@@ -456,6 +457,7 @@ class ZoneFileBackend:
         zone = parse_domain(zone)
         path = self.path(zone)
         with self._lock(zone):
+            _remove_stale_temp_files(path)
             with self._gc_paused():
                 data, undo, serial = self._edit(zone, path, mx, expected)
             self._replace(zone, path, data, undo, next_serial(serial, self.today()))
@@ -555,6 +557,7 @@ class ZoneFileBackend:
             field="domain",
         )
         with self._lock(zone):
+            _remove_stale_temp_files(path)
             if path.is_dir():
                 raise _is_a_directory(zone, path)
             if path.exists():
@@ -668,6 +671,15 @@ class ZoneFileBackend:
                 failed.message,
                 undone=f"the previous MX records were put back under serial {undo_serial}",
             ) from failed
+
+
+def _remove_stale_temp_files(path: Path) -> None:
+    """A writer killed between writing its temp file and renaming it leaves it behind
+    (see :func:`mxroute.atomic.staged`); the next writer of the zone removes it."""
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
+            log.info("removed %s, left by an interrupted change", stale)
 
 
 def _edited(state: _Zone, mx: MXSet, serial: int, ttl: int, *, keep_mx: bool = False) -> str:

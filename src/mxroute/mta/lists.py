@@ -1,8 +1,8 @@
 """The routing lists a mail server reads: ``localdomains``, ``secondarymx``, ``remotedomains``.
 
 This is cPanel's convention, which its Exim configuration reads with ``lsearch``: one
-domain per line in three files of one directory. Each file is regenerated from the
-effective mode of every hosted domain:
+domain per line in three files of one directory, listing each hosted domain by its
+effective mode:
 
 =============  ============  ===========  =============
 mode           localdomains  secondarymx  remotedomains
@@ -14,13 +14,20 @@ remote         -             -            listed
 
 Exim reads ``localdomains`` as its local domains and ``secondarymx`` as the domains it
 relays to (see :mod:`mxroute.mta.exim`); ``remotedomains`` is kept for cPanel's tools.
+
+A change edits only the entries of the domains it names (:meth:`RoutingLists.change`).
+When a domain moves, it is first added to the lists it enters, then removed from those
+it leaves, each file replaced atomically: a reader sees it briefly in both, where the
+precedence above (local, then backup, then remote) still gives the old or the new
+mode, and never in no list.
 """
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from mxroute.atomic import flocked, fsync_dir, write_atomically
@@ -82,6 +89,65 @@ def parse(contents: Mapping[str, bytes]) -> dict[str, Mode]:
     return dict(sorted(modes.items()))
 
 
+FILES_LIST = list(FILES)
+# Which file decides each mode when a domain is in several (Exim tries local first).
+_PRECEDENCE = (
+    (Mode.LOCAL, LOCAL_DOMAINS),
+    (Mode.BACKUP, SECONDARY_MX),
+    (Mode.REMOTE, REMOTE_DOMAINS),
+)
+
+
+def _files_for(domain: str, mode: Mode | None) -> set[str]:
+    """The files that list ``domain`` in ``mode`` (None: none)."""
+    if not is_normalised_host(domain):
+        raise ValueError(f"{domain!r} is not a normalised domain name")
+    if mode is None:
+        return set()
+    if mode not in LISTED_IN:
+        raise ValueError(f"{domain}: the routing lists take an effective mode, not {mode!r}")
+    return set(LISTED_IN[mode])
+
+
+def _entry(line: bytes) -> str:
+    """The key a line gives lsearch ("" for none: blank, comment, or a continuation line,
+    which starts with white space)."""
+    if line[:1].isspace():
+        return ""
+    words = line.decode("utf-8", "replace").strip().lower().split()
+    return words[0].rstrip(":") if words and not words[0].startswith("#") else ""
+
+
+def _has(data: bytes | None, domain: str) -> bool:
+    return bool(data) and any(_entry(line) == domain for line in (data or b"").splitlines())
+
+
+def _with_lines(data: bytes | None, domains: list[str]) -> bytes | None:
+    """``data`` with a line for each of ``domains`` it lacks, in sorted place."""
+    lines = (data or b"").splitlines(keepends=True)
+    present = {_entry(line) for line in lines}
+    missing = sorted(d for d in domains if d not in present)
+    if not missing:
+        return data
+    if lines and not lines[-1].endswith(b"\n"):
+        lines[-1] += b"\n"
+    keys = [_entry(line) for line in lines]
+    for domain in missing:
+        at = bisect.bisect(keys, domain)
+        keys.insert(at, domain)
+        lines.insert(at, f"{domain}\n".encode())
+    return b"".join(lines)
+
+
+def _without_lines(data: bytes | None, domains: list[str]) -> bytes | None:
+    """``data`` without the lines of ``domains``."""
+    if not data or not domains:
+        return data
+    gone = set(domains)
+    kept = [line for line in data.splitlines(keepends=True) if _entry(line) not in gone]
+    return b"".join(kept)
+
+
 def _domains(data: bytes) -> list[str]:
     lines = (line.strip().lower() for line in data.decode("utf-8", "replace").splitlines())
     return [line.split()[0].rstrip(":") for line in lines if line and not line.startswith("#")]
@@ -104,6 +170,42 @@ class RoutingLists:
         with self._locked(shared=True):
             current = self._read_all()
         return parse({name: data or b"" for name, data in current.items()})
+
+    def change(self, modes: Mapping[str, Mode | None]) -> bool:
+        """Give each domain of ``modes`` its new effective mode (None: in no list).
+
+        Only these domains' lines change; the others stay byte for byte. The reload
+        command runs once, after the lock is released (a slow reload must not hold up
+        another domain's change). If it fails, these domains' entries are put back as
+        they were and :class:`StepFailed` is raised. ValueError for AUTO or a bad name.
+        """
+        wanted = {d: _files_for(d, m) for d, m in modes.items()}
+        with self._locked(shared=False):
+            before = self._read_all()
+            old = {d: {n for n in FILES if _has(before[n], d)} for d in wanted}
+            changed = self._move(before, wanted)
+        if not changed:
+            return False
+        log.info("routing lists changed for %s", ", ".join(sorted(modes)))
+        if self.reload_command:
+            try:
+                run_hook(RELOAD_STEP, self.reload_command, lists_dir=str(self.directory))
+            except StepFailed:
+                log.warning("reload failed; putting the previous routing entries back")
+                with self._locked(shared=False):
+                    self._move(self._read_all(), old)
+                raise
+        return True
+
+    def modes(self, domains: Iterable[str]) -> dict[str, Mode | None]:
+        """The effective mode the lists give each of ``domains`` now (None: in no list)."""
+        with self._locked(shared=True):
+            current = self._read_all()
+        sets = {n: set(_domains(current[n] or b"")) for n in FILES}
+        return {
+            domain: next((mode for mode, name in _PRECEDENCE if domain in sets[name]), None)
+            for domain in domains
+        }
 
     def write(self, modes: Mapping[str, Mode]) -> bool:
         """Regenerate the files from ``modes`` (every hosted domain); True if any changed.
@@ -135,6 +237,36 @@ class RoutingLists:
         return self._apply(wanted, undo_on_reload_failure=False)
 
     # -- internals -----------------------------------------------------------------
+
+    def _move(self, before: _Contents, wanted: Mapping[str, set[str]]) -> bool:
+        """Under the lock: add the entries ``wanted`` gains, then drop those it loses."""
+        self._remove_stale_temp_files()
+        # A missing list is written empty: Exim defers on a list it cannot open.
+        grown = {
+            n: _with_lines(before[n] or b"", [d for d, fs in wanted.items() if n in fs])
+            for n in FILES
+        }
+        adding = [n for n in FILES if grown[n] != before[n]]
+        final = {
+            n: _without_lines(grown[n], [d for d, fs in wanted.items() if n not in fs])
+            for n in FILES
+        }
+        removing = [n for n in FILES if final[n] != grown[n]]
+        try:
+            self._replace_all(adding, grown)
+            self._replace_all(removing, final)
+        except OSError as exc:
+            restored = self._put_back(FILES_LIST, before)
+            raise _failure("write", self.directory, exc, restored=restored) from exc
+        return bool(adding or removing)
+
+    def _remove_stale_temp_files(self) -> None:
+        """A writer killed between writing its temp file and renaming it leaves it behind."""
+        for name in FILES:
+            for stale in self.directory.glob(f".{name}.*.tmp"):
+                with contextlib.suppress(OSError):
+                    stale.unlink()
+                    log.info("removed %s, left by an interrupted change", stale)
 
     def _apply(self, wanted: _Contents, *, undo_on_reload_failure: bool) -> bool:
         with self._locked(shared=False):

@@ -240,3 +240,33 @@ class AuthFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} from {self.address}"
+
+
+class Intent(models.Model):
+    """A change about to be applied: written before the zone or lists are touched.
+
+    A change marks its intent applied (in the transaction that writes its history row)
+    or abandoned (after undoing its steps). An intent still pending when no process is
+    applying it belonged to a writer that died: the next start settles it from what
+    the zone holds (see :mod:`mxroute.service.intents`).
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPLIED = "applied", "Applied"
+        ABANDONED = "abandoned", "Abandoned"
+
+    domain_name = models.CharField(
+        max_length=253, help_text="The domain changed; empty for a batch of several."
+    )
+    action = models.CharField(max_length=20, choices=Action.choices)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    plan = models.JSONField(help_text="The plan being applied, as data.")
+    created_at = models.DateTimeField(default=timezone.now)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = (models.Index(fields=["state"], name="store_intent_state"),)
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.domain_name or '(batch)'}: {self.state}"

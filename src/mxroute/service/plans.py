@@ -1,0 +1,234 @@
+"""A change as a value: :class:`ChangePlan`, and the pure function that makes one.
+
+The service reads (the zone's snapshot, the domain's row, the exchangers' addresses),
+then :func:`plan_change` decides, with no I/O: the new MX set and its bound, the
+detection and modes after, the routing entries and zone lines that change, and the
+findings. A dry run prints the plan; :mod:`mxroute.service.apply` carries it out;
+confirming or undoing a change needs nothing more than this object.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from mxroute.core.findings import Finding, messages
+from mxroute.core.records import MXRecord, MXSet
+from mxroute.core.routing import Detection, Mode, effective_mode, explain, mode_findings
+from mxroute.dns.base import Snapshot
+from mxroute.errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class DomainFacts:
+    """What the store knows of a managed domain when a change is planned."""
+
+    mode: Mode
+    detected: Mode | None
+
+    @property
+    def effective(self) -> Mode:
+        """The mode the mail server uses now (local when never detected, as cPanel)."""
+        if self.mode is not Mode.AUTO:
+            return self.mode
+        return self.detected or Mode.LOCAL
+
+
+@dataclass(frozen=True)
+class ChangePlan:
+    """Everything one change will do, decided before anything is written.
+
+    ``snapshot`` is the zone as read (None when the change creates the zone); ``facts``
+    the domain as the store had it (None when the change adds the domain);
+    ``mode_after`` None means the domain stops being managed.
+    """
+
+    action: str
+    domain: str
+    summary: str
+    snapshot: Snapshot | None
+    mx_after: MXSet
+    facts: DomainFacts | None
+    mode_after: Mode | None
+    detection: Detection | None
+    findings: tuple[Finding, ...] = ()
+    explanation: tuple[str, ...] = ()
+    creates_zone: bool = False
+    owner: str | None = None
+    pinned: bool = False
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    # -- before and after ------------------------------------------------------------
+
+    @property
+    def mx_before(self) -> MXSet:
+        """The MX set as read (empty for a zone this change creates)."""
+        return self.snapshot.mx if self.snapshot else MXSet()
+
+    @property
+    def serial_before(self) -> int | None:
+        """The zone's serial as read."""
+        return self.snapshot.serial if self.snapshot else None
+
+    @property
+    def mode_before(self) -> Mode | None:
+        """The chosen mode before (None: not managed yet)."""
+        return self.facts.mode if self.facts else None
+
+    @property
+    def effective_before(self) -> Mode | None:
+        """The mode the mail server used before (None: not hosted)."""
+        return self.facts.effective if self.facts else None
+
+    @property
+    def effective_after(self) -> Mode | None:
+        """The mode the mail server will use (None: no longer hosted)."""
+        if self.mode_after is None or self.detection is None:
+            return None
+        return effective_mode(self.mode_after, self.detection)
+
+    @property
+    def mx_changed(self) -> bool:
+        """The zone's MX records change (or the zone is created)."""
+        return self.creates_zone or self.mx_after != self.mx_before
+
+    @property
+    def routing_changed(self) -> bool:
+        """The mail server's routing entries for the domain change."""
+        return self.effective_after != self.effective_before
+
+    @property
+    def detection_changed(self) -> bool:
+        """The stored detection changes (mode or certainty aside from the time)."""
+        if self.detection is None or self.facts is None:
+            return self.detection is not None
+        return self.detection.mode is not self.facts.detected
+
+    @property
+    def changed(self) -> bool:
+        """Something a user would call a change happens (it gets a history row)."""
+        return (
+            self.mx_changed
+            or self.mode_after is not self.mode_before
+            or self.routing_changed
+            or self.action in ("add_domain", "remove_domain")
+        )
+
+    @property
+    def zone_lines_removed(self) -> tuple[str, ...]:
+        """The apex MX lines that leave the zone."""
+        return tuple(_line(r) for r in self.mx_before if r not in self.mx_after)
+
+    @property
+    def zone_lines_added(self) -> tuple[str, ...]:
+        """The apex MX lines that come into the zone."""
+        return tuple(_line(r) for r in self.mx_after if r not in self.mx_before)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The findings' sentences."""
+        return messages(self.findings)
+
+    # -- as data ---------------------------------------------------------------------
+
+    def to_data(self) -> dict[str, Any]:
+        """The plan as JSON-ready data (what an intent stores, what a dry run prints)."""
+        detection = self.detection
+        return {
+            "action": self.action,
+            "domain": self.domain,
+            "summary": self.summary,
+            "serial_before": self.serial_before,
+            "mx_before": self.mx_before.to_list(),
+            "mx_after": self.mx_after.to_list(),
+            "creates_zone": self.creates_zone,
+            "mode_before": _value(self.mode_before),
+            "mode_after": _value(self.mode_after),
+            "detected_before": _value(self.facts.detected if self.facts else None),
+            "detected_after": _value(detection.mode if detection else None),
+            "detection_certain": bool(detection and detection.certain),
+            "effective_before": _value(self.effective_before),
+            "effective_after": _value(self.effective_after),
+            "zone_lines_removed": list(self.zone_lines_removed),
+            "zone_lines_added": list(self.zone_lines_added),
+            "findings": [f.to_dict() for f in self.findings],
+            "owner": self.owner,
+        }
+
+    @property
+    def fingerprint(self) -> str:
+        """A digest of everything the plan decides: a confirmation applies this plan only."""
+        text = json.dumps(self.to_data(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _value(mode: Mode | None) -> str | None:
+    return mode.value if mode is not None else None
+
+
+def _line(record: MXRecord) -> str:
+    return f"@ IN MX {record.to_text()}"
+
+
+def check_bound(domain: str, before: MXSet, after: MXSet, limit: int) -> None:
+    """Refuse a set that grows past ``limit`` records (a set that big is a mistake)."""
+    if len(after) > limit and len(after) > len(before):
+        raise InvalidInput(
+            f"{domain} would have {len(after)} MX records, more than the limit of {limit}; "
+            "a set that big is always a mistake, so delete the records you do not need "
+            "first.",
+            code="too_many_mx",
+            field="exchanger",
+        )
+
+
+def plan_change(
+    action: str,
+    domain: str,
+    summary: str,
+    *,
+    snapshot: Snapshot | None,
+    mx_after: MXSet,
+    facts: DomainFacts | None,
+    mode_after: Mode | None,
+    detection: Detection | None,
+    limit: int,
+    creates_zone: bool = False,
+    owner: str | None = None,
+    pinned: bool = False,
+) -> ChangePlan:
+    """The plan for one change of one domain (pure: every input was read beforehand)."""
+    check_bound(domain, snapshot.mx if snapshot else MXSet(), mx_after, limit)
+    findings: tuple[Finding, ...] = ()
+    explanation: tuple[str, ...] = ()
+    if detection is not None and mode_after is not None:
+        findings = tuple(
+            dict.fromkeys([*detection.findings, *mode_findings(mode_after, detection)])
+        )
+        explanation = tuple(explain(detection, mode_after))
+    draft = ChangePlan(
+        action,
+        domain,
+        summary,
+        snapshot,
+        mx_after,
+        facts,
+        mode_after,
+        detection,
+        findings,
+        explanation,
+        creates_zone,
+        owner,
+        pinned,
+    )
+    before, after = draft.effective_before, draft.effective_after
+    if action in ("add_domain", "remove_domain") or before is None or after is None:
+        return draft
+    words = (
+        f" Routing stays {after.value}."
+        if before is after
+        else f" Routing changed from {before.value} to {after.value}."
+    )
+    return replace(draft, summary=summary + words)

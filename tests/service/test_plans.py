@@ -1,0 +1,187 @@
+"""Plans are values: made from reads alone, applied later, refused when stale.
+
+These run on the in-memory backends (no files, no DNS): the same service code as
+with zone files and Exim lists, with backends that pass the same contract.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+import pytest
+
+from mxroute.core.records import MXRecord, MXSet
+from mxroute.core.routing import Mode, Resolution
+from mxroute.dns.memory import MemoryZones
+from mxroute.errors import Conflict, InvalidInput
+from mxroute.mta.memory import MemoryRouting
+from mxroute.service import Service
+from mxroute.service.wiring import build
+from mxroute.store.models import Change, Domain, Intent
+from tests.service.conftest import ACTOR, make_settings
+
+ZONE = "plan.test"
+SELF = "mx.self.test"
+
+
+@pytest.fixture
+def memory(tmp_path: Path, db: None) -> tuple[Service, MemoryZones, MemoryRouting]:
+    settings = make_settings(tmp_path, max_mx_records=4)
+    zones, routing = MemoryZones(), MemoryRouting()
+    dns = KnownAnswers({"mx.elsewhere.test": "198.51.100.1", "mx2.elsewhere.test": "198.51.100.2"})
+    service = Service(settings, build(settings, zones=zones, routing=routing, resolver=dns))  # type: ignore[arg-type]
+    service.add_domain(ZONE, actor=ACTOR, mx=[MXRecord(10, SELF)])
+    return service, zones, routing
+
+
+class KnownAnswers:
+    """A resolver stand-in with fixed answers."""
+
+    def __init__(self, answers: dict[str, str]) -> None:
+        self.answers = answers
+
+    def addresses(self, name: str) -> Resolution:
+        if name in self.answers:
+            return Resolution(frozenset({ipaddress.ip_address(self.answers[name])}))
+        return Resolution(status="nxdomain")
+
+    async def addresses_async(self, name: str) -> Resolution:
+        return self.addresses(name)
+
+
+def _add(record: MXRecord):  # type: ignore[no-untyped-def]
+    return lambda mx: (mx.adding(record), f"Added MX {record}.")
+
+
+def test_planning_changes_nothing(memory: tuple[Service, MemoryZones, MemoryRouting]) -> None:
+    service, zones, routing = memory
+    before = (dict(zones.zones), dict(routing.entries), Change.objects.count())
+    plan = service.plan(ZONE, "add_mx", _add(MXRecord(20, "mx2.elsewhere.test")), ACTOR)
+    assert (dict(zones.zones), dict(routing.entries), Change.objects.count()) == before
+    assert plan.mx_before == MXSet.of([MXRecord(10, SELF)])
+    assert MXRecord(20, "mx2.elsewhere.test") in plan.mx_after
+    assert plan.zone_lines_added == ("@ IN MX 20 mx2.elsewhere.test.",)
+    assert plan.zone_lines_removed == ()
+    assert plan.effective_before is Mode.LOCAL and plan.effective_after is Mode.LOCAL
+    assert not plan.routing_changed
+
+
+def test_a_plan_says_which_routing_entry_changes_and_its_findings(
+    memory: tuple[Service, MemoryZones, MemoryRouting],
+) -> None:
+    service, _, _ = memory
+    plan = service.plan(
+        ZONE, "set_mode", lambda mx: (mx, "Set routing to remote."), ACTOR, new_mode=Mode.REMOTE
+    )
+    assert plan.routing_changed
+    assert (plan.effective_before, plan.effective_after) == (Mode.LOCAL, Mode.REMOTE)
+    assert [f.code for f in plan.findings] == ["remote_mail_loop"]
+    assert plan.to_data()["findings"][0]["severity"] == "warning"
+
+
+def test_the_fingerprint_follows_what_the_plan_decides(
+    memory: tuple[Service, MemoryZones, MemoryRouting],
+) -> None:
+    service, _, _ = memory
+    one = service.plan(ZONE, "add_mx", _add(MXRecord(20, "a.elsewhere.test")), ACTOR)
+    same = service.plan(ZONE, "add_mx", _add(MXRecord(20, "a.elsewhere.test")), ACTOR)
+    other = service.plan(ZONE, "add_mx", _add(MXRecord(30, "a.elsewhere.test")), ACTOR)
+    assert one.fingerprint == same.fingerprint != other.fingerprint
+
+
+def test_applying_a_plan_writes_zone_routing_store_and_history(
+    memory: tuple[Service, MemoryZones, MemoryRouting],
+) -> None:
+    service, zones, routing = memory
+    plan = service.plan(
+        ZONE,
+        "change_mx",
+        lambda mx: (MXSet.of([MXRecord(10, "mx.elsewhere.test")]), "Moved."),
+        ACTOR,
+    )
+    result = service.apply(plan, ACTOR)
+    assert zones.read(ZONE).mx == MXSet.of([MXRecord(10, "mx.elsewhere.test")])
+    assert routing.entries[ZONE] is Mode.REMOTE
+    assert Domain.objects.get(name=ZONE).effective_mode is Mode.REMOTE
+    last = Change.objects.latest()
+    assert (last.serial_before, last.serial_after) == (result.serial_before, result.serial_after)
+    assert Intent.objects.get(action="change_mx").state == "applied"
+
+
+def test_a_plan_made_before_another_change_is_refused(
+    memory: tuple[Service, MemoryZones, MemoryRouting],
+) -> None:
+    service, zones, _ = memory
+    stale = service.plan(ZONE, "add_mx", _add(MXRecord(20, "a.elsewhere.test")), ACTOR)
+    service.add_mx(ZONE, 30, "b.elsewhere.test", actor=ACTOR)
+    current = zones.read(ZONE)
+    with pytest.raises(Conflict):
+        service.apply(stale, ACTOR)
+    assert zones.read(ZONE) == current
+
+
+@pytest.mark.parametrize("action", ["add_mx", "change_mx", "delete_mx", "set_mode", "detect"])
+def test_every_change_use_case_goes_through_plan_and_apply(
+    memory: tuple[Service, MemoryZones, MemoryRouting], action: str
+) -> None:
+    service, _, _ = memory
+    if action == "add_mx":
+        service.add_mx(ZONE, 20, "mx2.elsewhere.test", actor=ACTOR)
+    elif action == "change_mx":
+        service.change_mx(ZONE, SELF, 10, 5, SELF, actor=ACTOR)
+    elif action == "delete_mx":
+        service.delete_mx(ZONE, 10, SELF, actor=ACTOR)
+    elif action == "set_mode":
+        service.set_mode(ZONE, "backup", actor=ACTOR)
+    else:
+        service.detect(ZONE, actor=ACTOR)
+    if action != "detect":
+        assert Intent.objects.filter(action=action, state="applied").count() == 1
+        assert Change.objects.filter(action=action).count() == 1
+
+
+def test_adding_and_removing_a_domain_are_plans_too(
+    memory: tuple[Service, MemoryZones, MemoryRouting],
+) -> None:
+    service, zones, routing = memory
+    service.add_domain("new.test", actor=ACTOR, mx=[MXRecord(10, SELF)])
+    assert zones.read("new.test").mx == MXSet.of([MXRecord(10, SELF)])
+    assert routing.entries["new.test"] is Mode.LOCAL
+    service.remove_domain("new.test", actor=ACTOR)
+    assert "new.test" not in routing.entries
+    assert zones.exists("new.test")  # the zone is kept
+    assert Intent.objects.filter(state="pending").count() == 0
+
+
+def test_more_mx_records_than_the_limit_are_refused_with_one_sentence(
+    memory: tuple[Service, MemoryZones, MemoryRouting],
+) -> None:
+    service, zones, _ = memory
+    for n in range(2, 5):
+        service.add_mx(ZONE, 10 * n, f"mx{n}.elsewhere.test", actor=ACTOR)
+    before = zones.read(ZONE)
+    with pytest.raises(InvalidInput, match="more than the limit of 4") as refused:
+        service.add_mx(ZONE, 90, "mx9.elsewhere.test", actor=ACTOR)
+    assert refused.value.code == "too_many_mx"
+    assert zones.read(ZONE) == before
+    # Shrinking a set that is over the limit is always allowed.
+    service.delete_mx(ZONE, 40, "mx4.elsewhere.test", actor=ACTOR)
+
+
+def test_detect_all_is_one_batch_and_writes_only_what_changed(
+    memory: tuple[Service, MemoryZones, MemoryRouting],
+) -> None:
+    service, zones, routing = memory
+    for n in range(5):
+        service.add_domain(f"d{n}.test", actor=ACTOR, mx=[MXRecord(10, SELF)])
+    # Behind the service's back: d3 now points elsewhere.
+    snap = zones.read("d3.test")
+    zones.write("d3.test", MXSet.of([MXRecord(10, "mx.elsewhere.test")]), expected=snap)
+    changes_before = routing.changes
+    results, failures = service.detect_all(actor=ACTOR)
+    assert failures == {}
+    assert len(results) == 6
+    assert routing.entries["d3.test"] is Mode.REMOTE
+    assert routing.changes == changes_before + 1
+    assert Change.objects.filter(action="detect").count() == 1
