@@ -79,6 +79,8 @@ def change_data(result: ChangeResult) -> dict[str, Any]:
         "detected_mode": result.detection.mode.value,
         "explanation": list(result.explanation),
         "warnings": list(result.warnings),
+        "findings": [f.to_dict() for f in result.findings],
+        "fingerprint": result.fingerprint,
     }
 
 

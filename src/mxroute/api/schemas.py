@@ -175,6 +175,14 @@ class Routing(Schema):
     warnings: list[str]
 
 
+class Finding(Schema):
+    """One check's result: a stable code, error/warning/note, and one sentence."""
+
+    code: str
+    severity: str
+    message: str
+
+
 class Change(Schema):
     """What a change did (also answered when nothing needed to change)."""
 
@@ -192,6 +200,8 @@ class Change(Schema):
     detected_mode: Mode
     explanation: list[str]
     warnings: list[str]
+    findings: list[Finding]
+    fingerprint: str
 
 
 class HistoryEntry(Schema):

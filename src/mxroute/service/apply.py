@@ -115,7 +115,7 @@ class Applier:
                 after = plan.snapshot
                 if plan.creates_zone:
                     after = done.created = self.zones.create(
-                        plan.domain, plan.mx_after, str(plan.extra.get("nameserver", ""))
+                        plan.domain, plan.mx_after, plan.nameserver
                     )
                 elif plan.mx_changed and plan.snapshot is not None:
                     after = done.written = self.zones.write(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from mxroute.core.findings import Finding, messages
@@ -58,7 +58,7 @@ class ChangePlan:
     creates_zone: bool = False
     owner: str | None = None
     pinned: bool = False
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    nameserver: str = ""
 
     # -- before and after ------------------------------------------------------------
 
@@ -198,6 +198,7 @@ def plan_change(
     creates_zone: bool = False,
     owner: str | None = None,
     pinned: bool = False,
+    nameserver: str = "",
 ) -> ChangePlan:
     """The plan for one change of one domain (pure: every input was read beforehand)."""
     check_bound(domain, snapshot.mx if snapshot else MXSet(), mx_after, limit)
@@ -222,6 +223,7 @@ def plan_change(
         creates_zone,
         owner,
         pinned,
+        nameserver,
     )
     before, after = draft.effective_before, draft.effective_after
     if action in ("add_domain", "remove_domain") or before is None or after is None:

@@ -249,8 +249,8 @@ class Service(Queries):
                 limit=self.settings.max_mx_records,
                 creates_zone=existing is None,
                 owner=owner,
+                nameserver=self.settings.nameserver,
             )
-            plan.extra["nameserver"] = self.settings.nameserver
             after = self.applier.apply(plan, actor)
         result = _result(plan, after)
         # Adding a domain over an existing zone changes no records.
