@@ -31,6 +31,7 @@ def write_atomically(
     mode: int | None = None,
     owner: tuple[int, int] | None = None,
     keep_existing: bool = True,
+    locked: bool = False,
 ) -> None:
     """Replace (or create) ``path`` with ``data``, atomically and durably.
 
@@ -39,7 +40,7 @@ def write_atomically(
     The directory must exist. Raises OSError, leaving ``path`` as it was when the
     failure came before the rename.
     """
-    with staged(path, data, mode=mode, owner=owner, keep_existing=keep_existing):
+    with staged(path, data, mode=mode, owner=owner, keep_existing=keep_existing, locked=locked):
         pass
 
 
@@ -52,6 +53,7 @@ def staged(
     owner: tuple[int, int] | None = None,
     keep_existing: bool = True,
     exclusive: bool = False,
+    locked: bool = False,
 ) -> Iterator[Path]:
     """Yield the temp file that will become ``path``; install it when the block ends.
 
@@ -61,10 +63,18 @@ def staged(
     ``exclusive``, hard-linked to it instead, so a file created meanwhile is never
     replaced: FileExistsError) and the directory is fsynced. When the block raises,
     ``path`` is not touched. Either way no temp file is left behind.
+
+    ``locked`` says the caller holds the lock that serialises the writers of ``path``:
+    the temp file then has one fixed name, so a temp file that a killed writer left is
+    simply overwritten by the next writer (no scan of a large directory for strays).
     """
     mode, owner = _mode_and_owner(path, mode, owner, keep_existing)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    temp = Path(name)
+    if locked:
+        temp = path.with_name(f".{path.name}.mxroute.tmp")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    else:
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        temp = Path(name)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

@@ -46,7 +46,7 @@ class KnownAnswers:
             return Resolution(frozenset({ipaddress.ip_address(self.answers[name])}))
         return Resolution(status="nxdomain")
 
-    async def addresses_async(self, name: str) -> Resolution:
+    async def addresses_async(self, name: str, **_: object) -> Resolution:
         return self.addresses(name)
 
 

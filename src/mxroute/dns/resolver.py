@@ -153,8 +153,13 @@ class Resolver:
 
         return _resolution(qname, [one(t) for t in _TYPES])
 
-    async def addresses_async(self, name: str) -> Resolution:
-        """The A and AAAA addresses of ``name``; run many of these with asyncio.gather."""
+    async def addresses_async(self, name: str, *, a_is_enough: bool = False) -> Resolution:
+        """The A and AAAA addresses of ``name``; run many of these with asyncio.gather.
+
+        With ``a_is_enough`` the AAAA query is skipped when the A query gave addresses:
+        for a caller that only asks whether the name has an address and whether one is
+        an IPv4 address of this server (bulk detection on a server without IPv6).
+        """
         qname = _absolute(name)
         resolver = self._make(dns.asyncresolver.Resolver)
 
@@ -164,4 +169,10 @@ class Resolver:
             except dns.exception.DNSException as exc:
                 return exc
 
+        if a_is_enough:
+            first = await one(dns.rdatatype.A)
+            found = _resolution(qname, [first])
+            if found.addresses:
+                return found
+            return _resolution(qname, [first, await one(dns.rdatatype.AAAA)])
         return _resolution(qname, await asyncio.gather(*(one(t) for t in _TYPES)))

@@ -32,9 +32,9 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import glob
 import ipaddress
 import logging
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -71,6 +71,12 @@ from mxroute.hooks import run_hook
 log = logging.getLogger(__name__)
 
 MAX_INCLUDE_DEPTH = 16
+# A snapshot is reused only for a file unchanged for this long (a rewrite in place
+# within one tick of the file system's clock could otherwise go unseen).
+SETTLED_SECONDS = 2
+CACHE_ZONES = 200_000  # snapshots kept per process (each a few hundred bytes)
+# The last snapshot read from each zone file, with the file's identity then.
+_SNAPSHOTS: dict[tuple[str, Path], tuple[tuple[int, int, int, int], Snapshot]] = {}
 MAX_ALIAS_CHAIN = 8
 MAX_TTL = 2**31 - 1  # RFC 2181 §8: a TTL with the top bit set is read as zero
 NEW_FILE_MODE = 0o644  # named runs as its own user and must read the zone
@@ -446,18 +452,41 @@ class ZoneFileBackend:
     # -- the Backend protocol --------------------------------------------------------
 
     def read(self, zone: str) -> Snapshot:
-        """The zone's SOA serial and apex MX set (MX records in included files count)."""
+        """The zone's SOA serial and apex MX set (MX records in included files count).
+
+        A zone read before whose file is still the same file (device, inode, size and
+        modification time) is not scanned again. A file changed within the last
+        :data:`SETTLED_SECONDS` is always scanned: a rewrite in place within the file
+        system's clock tick could keep all four; nor is a zone with $INCLUDE cached,
+        whose included files may change under an unchanged main file.
+        """
         zone = parse_domain(zone)
         path = self.path(zone)
+        identity = _identity(path)
+        cached = _SNAPSHOTS.get((zone, path))
+        if identity is not None and cached is not None and cached[0] == identity:
+            return cached[1]
         with self._gc_paused():
-            return self._scan(zone, path).snapshot()  # the scan is dropped before the end
+            state = self._scan(zone, path)
+            snapshot = state.snapshot()  # the scan is dropped before the end
+            includes = any(isinstance(e, Directive) and e.name == "$INCLUDE" for e in state.entries)
+            del state
+        if (
+            identity is not None
+            and time.time_ns() - identity[3] > SETTLED_SECONDS * 10**9
+            and not includes
+            and _identity(path) == identity
+        ):
+            if len(_SNAPSHOTS) >= CACHE_ZONES:
+                _SNAPSHOTS.clear()
+            _SNAPSHOTS[(zone, path)] = (identity, snapshot)
+        return snapshot
 
     def write(self, zone: str, mx: MXSet, expected: Snapshot) -> Snapshot:
         """Replace the apex MX records if the zone still matches ``expected``."""
         zone = parse_domain(zone)
         path = self.path(zone)
         with self._lock(zone):
-            _remove_stale_temp_files(path)
             with self._gc_paused():
                 data, undo, serial = self._edit(zone, path, mx, expected)
             self._replace(zone, path, data, undo, next_serial(serial, self.today()))
@@ -557,7 +586,6 @@ class ZoneFileBackend:
             field="domain",
         )
         with self._lock(zone):
-            _remove_stale_temp_files(path)
             if path.is_dir():
                 raise _is_a_directory(zone, path)
             if path.exists():
@@ -566,7 +594,12 @@ class ZoneFileBackend:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 # exclusive: fails instead of replacing a file made meanwhile
                 with staged(
-                    path, data, mode=NEW_FILE_MODE, keep_existing=False, exclusive=True
+                    path,
+                    data,
+                    mode=NEW_FILE_MODE,
+                    keep_existing=False,
+                    exclusive=True,
+                    locked=True,
                 ) as temp:
                     self._check(zone, temp)
             except OSError as exc:
@@ -636,7 +669,7 @@ class ZoneFileBackend:
         The new file keeps the mode and owner of the file it replaces.
         """
         try:
-            with staged(path, data) as temp:
+            with staged(path, data, locked=True) as temp:
                 self._check(zone, temp)
         except OSError as exc:
             raise _write_failure(path, exc) from exc
@@ -649,7 +682,7 @@ class ZoneFileBackend:
         except StepFailed as failed:
             log.warning("reload of %s failed; putting the previous zone file back", zone)
             try:
-                write_atomically(path, undo)
+                write_atomically(path, undo, locked=True)
             except OSError as exc:
                 raise StepFailed(
                     "zone",
@@ -673,13 +706,13 @@ class ZoneFileBackend:
             ) from failed
 
 
-def _remove_stale_temp_files(path: Path) -> None:
-    """A writer killed between writing its temp file and renaming it leaves it behind
-    (see :func:`mxroute.atomic.staged`); the next writer of the zone removes it."""
-    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
-        with contextlib.suppress(OSError):
-            stale.unlink()
-            log.info("removed %s, left by an interrupted change", stale)
+def _identity(path: Path) -> tuple[int, int, int, int] | None:
+    """Device, inode, size and modification time (ns) of ``path``; None when absent."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
 
 
 def _edited(state: _Zone, mx: MXSet, serial: int, ttl: int, *, keep_mx: bool = False) -> str:

@@ -118,8 +118,8 @@ def _entry(line: bytes) -> str:
     return words[0].rstrip(":") if words and not words[0].startswith("#") else ""
 
 
-def _has(data: bytes | None, domain: str) -> bool:
-    return bool(data) and any(_entry(line) == domain for line in (data or b"").splitlines())
+def _entries(data: bytes | None) -> set[str]:
+    return {_entry(line) for line in (data or b"").splitlines()} - {""}
 
 
 def _with_lines(data: bytes | None, domains: list[str]) -> bytes | None:
@@ -182,7 +182,8 @@ class RoutingLists:
         wanted = {d: _files_for(d, m) for d, m in modes.items()}
         with self._locked(shared=False):
             before = self._read_all()
-            old = {d: {n for n in FILES if _has(before[n], d)} for d in wanted}
+            present = {n: _entries(before[n]) for n in FILES}
+            old = {d: {n for n in FILES if d in present[n]} for d in wanted}
             changed = self._move(before, wanted)
         if not changed:
             return False
@@ -240,7 +241,6 @@ class RoutingLists:
 
     def _move(self, before: _Contents, wanted: Mapping[str, set[str]]) -> bool:
         """Under the lock: add the entries ``wanted`` gains, then drop those it loses."""
-        self._remove_stale_temp_files()
         # A missing list is written empty: Exim defers on a list it cannot open.
         grown = {
             n: _with_lines(before[n] or b"", [d for d, fs in wanted.items() if n in fs])
@@ -259,14 +259,6 @@ class RoutingLists:
             restored = self._put_back(FILES_LIST, before)
             raise _failure("write", self.directory, exc, restored=restored) from exc
         return bool(adding or removing)
-
-    def _remove_stale_temp_files(self) -> None:
-        """A writer killed between writing its temp file and renaming it leaves it behind."""
-        for name in FILES:
-            for stale in self.directory.glob(f".{name}.*.tmp"):
-                with contextlib.suppress(OSError):
-                    stale.unlink()
-                    log.info("removed %s, left by an interrupted change", stale)
 
     def _apply(self, wanted: _Contents, *, undo_on_reload_failure: bool) -> bool:
         with self._locked(shared=False):
@@ -316,7 +308,7 @@ class RoutingLists:
                 (self.directory / name).unlink(missing_ok=True)
                 removed = True
             else:
-                write_atomically(self.directory / name, data, mode=FILE_MODE)
+                write_atomically(self.directory / name, data, mode=FILE_MODE, locked=True)
         if removed:
             fsync_dir(self.directory)
 

@@ -38,9 +38,19 @@ class AddressSource:
         self.identity = identity
 
     def resolve(
-        self, names: Iterable[str], managed: Managed = managed_in_store, also: str = ""
+        self,
+        names: Iterable[str],
+        managed: Managed = managed_in_store,
+        also: str = "",
+        *,
+        bulk: bool = False,
     ) -> dict[str, Resolution]:
-        """Addresses for each name; ``also`` counts as managed (a domain being added)."""
+        """Addresses for each name; ``also`` counts as managed (a domain being added).
+
+        ``bulk`` (detecting many domains) skips an exchanger's AAAA query when its A
+        query answered and this server has no IPv6 address: detection then has what
+        it needs (the name has an address, and whether it is this server's).
+        """
         if also:
             base = managed
 
@@ -74,16 +84,17 @@ class AddressSource:
         if len(outside) == 1:
             found[outside[0]] = self.resolver.addresses(outside[0])
         elif outside:
-            found.update(asyncio.run(self._outside(outside)))
+            lazy = bulk and not any(a.version == 6 for a in self.identity.addresses)
+            found.update(asyncio.run(self._outside(outside, lazy)))
         return found
 
-    async def _outside(self, names: list[str]) -> dict[str, Resolution]:
+    async def _outside(self, names: list[str], a_is_enough: bool) -> dict[str, Resolution]:
         # Bounded: ten thousand queries at once would be dropped by the resolver.
         gate = asyncio.Semaphore(CONCURRENT_LOOKUPS)
 
         async def one(name: str) -> Resolution:
             async with gate:
-                return await self.resolver.addresses_async(name)
+                return await self.resolver.addresses_async(name, a_is_enough=a_is_enough)
 
         answers = await asyncio.gather(*(one(n) for n in names))
         return dict(zip(names, answers, strict=True))

@@ -48,6 +48,16 @@ class _Done:
     created: Snapshot | None = None
 
 
+_READ = object()  # "read the row now"
+
+
+def _rows(domains: list[str]) -> dict[str, Any]:
+    """The Domain rows of ``domains`` by name (one query)."""
+    from mxroute.store.models import Domain
+
+    return Domain.objects.in_bulk(domains, field_name="name")
+
+
 def _with_pending_intents(domains: list[str]) -> set[str]:
     """Which of ``domains`` have a pending intent (one query)."""
     from mxroute.store.models import Intent
@@ -156,7 +166,8 @@ class Applier:
                     stack.enter_context(self.locks.hold(plan.domain))
                 for zone in _with_pending_intents([p.domain for p in chunk]):
                     settle_domain(zone, self.zones, self.routing)
-                current = [p for p in chunk if self._still(p)]
+                rows = _rows([p.domain for p in chunk])
+                current = [p for p in chunk if self._still(p, rows.get(p.domain))]
                 try:
                     self._apply_chunk(current, actor)
                 except MxrouteError as exc:
@@ -165,10 +176,10 @@ class Applier:
                     applied += current
         return applied, failures
 
-    def _still(self, plan: ChangePlan) -> bool:
+    def _still(self, plan: ChangePlan, row: Any) -> bool:
         """Under the domain's lock: its zone and row are what the plan was made from."""
         try:
-            self._check_unchanged(plan)
+            self._check_unchanged(plan, row)
         except MxrouteError:
             return False
         return True
@@ -226,11 +237,11 @@ class Applier:
             self._abandon(intent.pk)
             raise
 
-    def _check_unchanged(self, plan: ChangePlan) -> None:
-        """Conflict unless the zone and the row are still what the plan was made from."""
-        from mxroute.store.models import Domain
-
-        row = Domain.objects.filter(name=plan.domain).first()
+    def _check_unchanged(self, plan: ChangePlan, row: Any = _READ) -> None:
+        """Conflict unless the zone and the row are still what the plan was made from
+        (``row``: the domain's row if the caller read it already, None if absent)."""
+        if row is _READ:
+            row = _rows([plan.domain]).get(plan.domain)
         if plan.facts is None:
             if row is not None:
                 raise InvalidInput(

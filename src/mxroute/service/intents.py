@@ -11,7 +11,8 @@ domain nobody is changing now (its lock is free) belonged to a writer that died:
 - either way, the domain's routing entries are made to agree with the store.
 
 A writer killed between writing its temp file and renaming it leaves the temp file;
-the next writer of that zone (or of the lists) removes it.
+the next writer of that zone (or of the lists) overwrites and renames it (it has one
+fixed name per file: see :func:`mxroute.atomic.staged`).
 """
 
 from __future__ import annotations

@@ -78,8 +78,11 @@ class DomainLocks:
     def _open(self, zone: str) -> int:
         path = self.locks_dir / f"domain-{zone}.lock"
         try:
-            self.locks_dir.mkdir(parents=True, exist_ok=True)
-            return os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                return os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            except FileNotFoundError:  # the first lock of a new data directory
+                self.locks_dir.mkdir(parents=True, exist_ok=True)
+                return os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as exc:
             raise StepFailed(
                 "lock",

@@ -158,7 +158,7 @@ class Service(Queries):
                 failures[name] = exc.message
         names = {r.exchanger for s in snaps.values() for r in s.mx if not r.is_null}
         names |= {z for z, s in snaps.items() if len(s.mx) == 0}
-        found = self.addresses.resolve(names, managed=lambda c: managed & set(c))
+        found = self.addresses.resolve(names, managed=lambda c: managed & set(c), bulk=True)
         plans: list[ChangePlan] = []
         for name, mode, detected in rows:
             snap = snaps.get(name)
