@@ -32,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+SETTLE_SECONDS = 2.5
 ZONE_TEXT = (
     "$TTL 3600\n@ IN SOA ns1.elsewhere.test. hostmaster.{zone}. 2026010101 3600 900 "
     "1209600 300\n@ IN NS ns1.elsewhere.test.\n@ IN MX 10 {mx}.\n"
@@ -60,6 +61,8 @@ def make_home(n: int, exchanger: Callable[[int], str]) -> Path:
         # As on a real server, the zones were not all written in the last second (the
         # zone store trusts its cached scan only of a file that has settled).
         os.utime(path, (hour_ago, hour_ago))
+    # The zone store reuses a scan only of a file unchanged (ctime included) for 2 s.
+    time.sleep(SETTLE_SECONDS)
     return home
 
 

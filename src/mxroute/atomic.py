@@ -66,12 +66,16 @@ def staged(
 
     ``locked`` says the caller holds the lock that serialises the writers of ``path``:
     the temp file then has one fixed name, so a temp file that a killed writer left is
-    simply overwritten by the next writer (no scan of a large directory for strays).
+    removed by the next writer (no scan of a large directory for strays). Whatever is
+    at that name is removed first and the file is created anew (O_EXCL), so a link
+    planted there is never written through.
     """
     mode, owner = _mode_and_owner(path, mode, owner, keep_existing)
     if locked:
         temp = path.with_name(f".{path.name}.mxroute.tmp")
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        temp.unlink(missing_ok=True)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+        fd = os.open(temp, flags, 0o600)
     else:
         fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         temp = Path(name)

@@ -498,7 +498,7 @@ def test_a_writer_waits_for_the_zone_lock_and_then_sees_the_change(zones: Path) 
         except BaseException as exc:
             outcome.append(exc)
 
-    with open(zones.parent / "locks" / "zone-plain.test.lock", "a") as held:
+    with open(zf.lock_file(zf.path("plain.test")), "a") as held:
         fcntl.flock(held.fileno(), fcntl.LOCK_EX)  # as another process would
         thread = threading.Thread(target=writer)
         thread.start()

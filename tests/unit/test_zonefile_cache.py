@@ -43,3 +43,48 @@ def test_a_file_changed_within_one_clock_tick_is_never_taken_from_the_cache(
     _rewrite_in_place(path, "mxb.x.test")
     os.utime(path, ns=(stamp, stamp))  # a coarse clock: the same modification time
     assert backend.read(ZONE).mx == MXSet.of([MXRecord(10, "mxb.x.test")])
+
+
+def test_two_zones_whose_files_are_one_file_never_write_it_at_once(tmp_path: Path) -> None:
+    import threading
+
+    from mxroute.errors import Conflict
+
+    zones = tmp_path / "zones"
+    zones.mkdir()
+    shared = zones / "shared.file"
+    shared.write_text(TEXT + "@ IN MX 10 mx0.x.test.\n")
+    for zone in ("a.test", "b.test"):
+        (zones / f"{zone}.zone").symlink_to(shared)
+    # The check is slow, so both writers would be inside the write at once.
+    backend = ZoneFileBackend(zones, tmp_path / "locks", check_command="sleep 0.5")
+    snaps = {zone: backend.read(zone) for zone in ("a.test", "b.test")}
+    outcomes: dict[str, object] = {}
+
+    def write(zone: str) -> None:
+        mx = MXSet.of([MXRecord(10, f"mx-{zone}")])
+        try:
+            outcomes[zone] = backend.write(zone, mx, expected=snaps[zone])
+        except Conflict as exc:
+            outcomes[zone] = exc
+
+    threads = [threading.Thread(target=write, args=(z,)) for z in ("a.test", "b.test")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    won = [z for z, o in outcomes.items() if not isinstance(o, Conflict)]
+    assert len(won) == 1, outcomes
+    assert f"mx-{won[0]}." in shared.read_text()
+
+
+def test_a_link_planted_at_the_temp_name_is_never_written_through(tmp_path: Path) -> None:
+    backend, path = _backend(tmp_path, "mxa.x.test")
+    victim = tmp_path / "victim"
+    victim.write_text("secret")
+    victim.chmod(0o600)
+    os.link(victim, path.with_name(f".{path.name}.mxroute.tmp"))
+    backend.write(ZONE, MXSet.of([MXRecord(20, "mxc.x.test")]), expected=backend.read(ZONE))
+    assert victim.read_text() == "secret"
+    assert victim.stat().st_mode & 0o777 == 0o600
+    assert "mxc.x.test." in path.read_text()

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import hashlib
 import ipaddress
 import logging
 import time
@@ -76,7 +77,7 @@ MAX_INCLUDE_DEPTH = 16
 SETTLED_SECONDS = 2
 CACHE_ZONES = 200_000  # snapshots kept per process (each a few hundred bytes)
 # The last snapshot read from each zone file, with the file's identity then.
-_SNAPSHOTS: dict[tuple[str, Path], tuple[tuple[int, int, int, int], Snapshot]] = {}
+_SNAPSHOTS: dict[tuple[str, Path], tuple[tuple[int, int, int, int, int], Snapshot]] = {}
 MAX_ALIAS_CHAIN = 8
 MAX_TTL = 2**31 - 1  # RFC 2181 §8: a TTL with the top bit set is read as zero
 NEW_FILE_MODE = 0o644  # named runs as its own user and must read the zone
@@ -336,10 +337,19 @@ class ZoneFileBackend:
             if was_enabled:
                 gc.enable()
 
+    def lock_file(self, path: Path) -> Path:
+        """The lock file of the zone file ``path`` (as :meth:`path` resolves it)."""
+        digest = hashlib.sha256(str(path).encode()).hexdigest()[:24]
+        return self.locks_dir / f"zone-file-{digest}.lock"
+
     @contextlib.contextmanager
-    def _lock(self, zone: str) -> Iterator[None]:
-        """An exclusive per-zone lock that holds across processes (flock on a lock file)."""
-        lock = self.locks_dir / f"zone-{zone}.lock"
+    def _lock(self, zone: str, path: Path) -> Iterator[None]:
+        """An exclusive lock on the zone's file that holds across processes (flock).
+
+        Named after the file, not the zone: two zones whose files resolve to one file
+        (a symbolic link) must not write it at the same time.
+        """
+        lock = self.lock_file(path)
 
         def failure(exc: OSError) -> StepFailed:
             return StepFailed(
@@ -473,7 +483,7 @@ class ZoneFileBackend:
             del state
         if (
             identity is not None
-            and time.time_ns() - identity[3] > SETTLED_SECONDS * 10**9
+            and time.time_ns() - max(identity[3], identity[4]) > SETTLED_SECONDS * 10**9
             and not includes
             and _identity(path) == identity
         ):
@@ -486,7 +496,7 @@ class ZoneFileBackend:
         """Replace the apex MX records if the zone still matches ``expected``."""
         zone = parse_domain(zone)
         path = self.path(zone)
-        with self._lock(zone):
+        with self._lock(zone, path):
             with self._gc_paused():
                 data, undo, serial = self._edit(zone, path, mx, expected)
             self._replace(zone, path, data, undo, next_serial(serial, self.today()))
@@ -497,7 +507,7 @@ class ZoneFileBackend:
         """Remove the zone file if it still matches ``expected`` (to undo a create)."""
         zone = parse_domain(zone)
         path = self.path(zone)
-        with self._lock(zone):
+        with self._lock(zone, path):
             if self.read(zone) != expected:
                 raise Conflict(f"The zone {zone} changed since it was created; it was kept.")
             try:
@@ -519,6 +529,7 @@ class ZoneFileBackend:
         self._refuse_includes(state)
         current = state.snapshot()
         if current.serial != expected.serial or current.mx != expected.mx:
+            _SNAPSHOTS.pop((zone, path), None)  # whatever it said, the file says otherwise
             how = (
                 f"serial {expected.serial}, now {current.serial}"
                 if current.serial != expected.serial
@@ -585,7 +596,7 @@ class ZoneFileBackend:
             code="zone_exists",
             field="domain",
         )
-        with self._lock(zone):
+        with self._lock(zone, path):
             if path.is_dir():
                 raise _is_a_directory(zone, path)
             if path.exists():
@@ -706,13 +717,14 @@ class ZoneFileBackend:
             ) from failed
 
 
-def _identity(path: Path) -> tuple[int, int, int, int] | None:
-    """Device, inode, size and modification time (ns) of ``path``; None when absent."""
+def _identity(path: Path) -> tuple[int, int, int, int, int] | None:
+    """Device, inode, size, modification and change time (ns) of ``path``; None when
+    absent. The change time cannot be set back (``touch -r`` sets only the others)."""
     try:
         info = path.stat()
     except OSError:
         return None
-    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
 def _edited(state: _Zone, mx: MXSet, serial: int, ttl: int, *, keep_mx: bool = False) -> str:

@@ -103,12 +103,9 @@ class Applier:
 
         with self.locks.hold(plan.domain):
             # Whoever held this lock before and died left its intent: settle it first,
-            # so it is never replayed over this newer change.
-            if settle_domain(plan.domain, self.zones, self.routing):
-                raise Conflict(
-                    f"An interrupted change of {plan.domain} was settled first; reload the "
-                    "domain and try again."
-                )
+            # so it is never replayed over this newer change. If settling changed the
+            # zone's row, the check below refuses this plan (the caller plans again).
+            settle_domain(plan.domain, self.zones, self.routing)
             self._check_unchanged(plan)
             data = plan_data(plan, actor)
             if not plan.changed:
@@ -170,8 +167,10 @@ class Applier:
                 current = [p for p in chunk if self._still(p, rows.get(p.domain))]
                 try:
                     self._apply_chunk(current, actor)
-                except MxrouteError as exc:
-                    failures.update(dict.fromkeys((p.domain for p in current), exc.message))
+                except Exception as exc:
+                    log.exception("detection of %d domains failed", len(current))
+                    why = exc.message if isinstance(exc, MxrouteError) else f"{exc}"
+                    failures.update(dict.fromkeys((p.domain for p in current), why))
                 else:
                     applied += current
         return applied, failures
