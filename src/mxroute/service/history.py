@@ -8,6 +8,7 @@ change would have written.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from mxroute.service.actor import Actor
@@ -20,9 +21,13 @@ def actor_data(actor: Actor) -> dict[str, Any]:
 
 
 def record_store_step(
-    data: dict[str, Any], actor: dict[str, Any], serial_after: int | None
+    data: dict[str, Any],
+    actor: dict[str, Any],
+    serial_after: int | None,
+    at: datetime | None = None,
 ) -> None:
-    """Write the domain row and the history row that the plan ``data`` calls for."""
+    """Write the domain row and the history row that the plan ``data`` calls for
+    (``at``: when the change was made, for one completed after a crash)."""
     from django.utils import timezone
 
     from mxroute.store.models import Change, Domain
@@ -53,7 +58,10 @@ def record_store_step(
         )
         row = Domain.objects.get(name=zone)
     if data.get("changed", True):
-        Change.objects.create(**history_fields(data, actor, serial_after, row))
+        fields = history_fields(data, actor, serial_after, row)
+        if at is not None:
+            fields["at"] = at
+        Change.objects.create(**fields)
 
 
 def history_fields(

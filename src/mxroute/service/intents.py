@@ -104,12 +104,14 @@ def _settle(intent: Any, zones: ZoneStore) -> str:
     with transaction.atomic():
         if reached:
             row = Domain.objects.filter(name=zone).first()
+            # The history says when the change was made, not when it was settled.
             if _row_as_planned(data, row):
-                record_store_step(data, data["actor"], serial)
+                record_store_step(data, data["actor"], serial, at=intent.created_at)
             else:
                 # Someone changed the domain since: the zone change still happened, so
                 # it is history, but the row keeps its newer state.
-                Change.objects.create(**history_fields(data, data["actor"], serial, row))
+                fields = history_fields(data, data["actor"], serial, row)
+                Change.objects.create(**fields, at=intent.created_at)
         state = Intent.State.APPLIED if reached else Intent.State.ABANDONED
         Intent.objects.filter(pk=intent.pk).update(state=state, settled_at=timezone.now())
     if reached:
