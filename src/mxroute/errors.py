@@ -64,6 +64,12 @@ class Unavailable(MxrouteError):
     code = "zone_unavailable"
 
 
+class Busy(Unavailable):
+    """Another change of the same domain took longer than a writer may wait."""
+
+    code = "busy"
+
+
 class ConfigError(MxrouteError):
     """The configuration or data directory is missing or wrong."""
 

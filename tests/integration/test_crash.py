@@ -92,6 +92,22 @@ def _settled(
     return now == after
 
 
+def _with_mx1_address(server: NamedServer) -> Path:
+    """The zone file, with an address for mx1: without this server the domain is then
+    detected remote (an exchanger without an address would keep the last mode)."""
+    zone_file = server.zone_file(ZONE)
+    with zone_file.open("a") as out:
+        out.write("mx1 IN A 192.0.2.50\n")
+    return zone_file
+
+
+def _toggled(before: set[tuple[int, str]]) -> tuple[bool, set[tuple[int, str]]]:
+    """Whether this round deletes this server's MX (else it adds it), and the set after."""
+    if SELF in before:
+        return True, before - {SELF}
+    return False, before | {SELF}
+
+
 def _start(mxroute: Mxroute, *args: str) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MXROUTE_")}
     env.pop("DATABASE_URL", None)
@@ -106,10 +122,7 @@ def test_kill_9_at_random_points_of_cli_writes_loses_nothing(
 ) -> None:
     mxroute, server = served
     home = mxroute.home
-    zone_file = server.zone_file(ZONE)
-    # mx1 needs an address for the domain to be detected remote without this server.
-    with zone_file.open("a") as out:
-        out.write("mx1 IN A 192.0.2.50\n")
+    zone_file = _with_mx1_address(server)
     rng = random.Random(4711)
     # How long one write takes here, so that kills land all over it.
     started = time.monotonic()
@@ -120,10 +133,8 @@ def test_kill_9_at_random_points_of_cli_writes_loses_nothing(
     for round_ in range(KILLS):
         before = _mx_in_file(zone_file)
         history_before = len(_history(home))
-        if SELF in before:
-            args, after = ("mx", "delete", ZONE, str(SELF[0]), SELF[1]), before - {SELF}
-        else:
-            args, after = ("mx", "add", ZONE, str(SELF[0]), SELF[1]), before | {SELF}
+        deleting, after = _toggled(before)
+        args = ("mx", "delete" if deleting else "add", ZONE, str(SELF[0]), SELF[1])
         process = _start(mxroute, *args)
         time.sleep(rng.uniform(0, span * 1.2))
         process.send_signal(signal.SIGKILL)
@@ -148,9 +159,7 @@ def test_kill_9_of_the_server_during_writes_loses_nothing(
 
     mxroute, server = served
     home = mxroute.home
-    zone_file = server.zone_file(ZONE)
-    with zone_file.open("a") as out:
-        out.write("mx1 IN A 192.0.2.50\n")
+    zone_file = _with_mx1_address(server)
     mxroute.ok("user", "add", "boss", "--admin", "--password", PASSWORD)
     token = jsonlib.loads(mxroute.ok("token", "create", "boss", "--name", "k", "--json"))["token"]
     rng = random.Random(815)
@@ -159,15 +168,12 @@ def test_kill_9_of_the_server_during_writes_loses_nothing(
     for round_ in range(rounds):
         before = _mx_in_file(zone_file)
         history_before = len(_history(home))
-        if SELF in before:
-            method, path, after = (
-                "DELETE",
-                f"/api/v1/domains/{ZONE}/mx/5/mx.self.test",
-                before - {SELF},
-            )
+        deleting, after = _toggled(before)
+        if deleting:
+            method, path = "DELETE", f"/api/v1/domains/{ZONE}/mx/{SELF[0]}/{SELF[1]}"
             payload = None
         else:
-            method, path, after = "POST", f"/api/v1/domains/{ZONE}/mx", before | {SELF}
+            method, path = "POST", f"/api/v1/domains/{ZONE}/mx"
             payload = jsonlib.dumps({"priority": SELF[0], "exchanger": SELF[1]})
         with serving(mxroute) as live:
             import http.client

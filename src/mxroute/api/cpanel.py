@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from mxroute.core.names import shown
 from mxroute.core.routing import Mode, parse_mode
-from mxroute.errors import InvalidInput, MxrouteError, Throttled, Unauthenticated
+from mxroute.errors import Busy, InvalidInput, MxrouteError, Throttled, Unauthenticated
 from mxroute.service import Actor, ChangeResult, DomainSummary, Service
 
 if TYPE_CHECKING:
@@ -124,8 +124,6 @@ def refusal_status(exc: Unauthenticated) -> tuple[int, dict[str, str]]:
 def failure_status(exc: MxrouteError) -> tuple[int, dict[str, str]]:
     """HTTP status and headers for a refused call: cPanel answers 200 with ``status`` 0,
     except when the domain is busy with another change (503, try again shortly)."""
-    from mxroute.service.locks import Busy
-
     if isinstance(exc, Busy):
         return 503, {"Retry-After": str(BUSY_RETRY_SECONDS)}
     return 200, {}

@@ -41,6 +41,7 @@ from mxroute.api.auth import CHALLENGE, actor_for, authenticate
 from mxroute.core.records import parse_exchanger, parse_priority
 from mxroute.core.routing import MODE_MEANING, parse_mode
 from mxroute.errors import (
+    Busy,
     ConfigError,
     Conflict,
     Forbidden,
@@ -231,7 +232,7 @@ def _refused(request: HttpRequest, exc: MxrouteError) -> HttpResponse:
     response = _errors(request, status, exc.code, exc.message, field)
     if isinstance(exc, Throttled):
         response["Retry-After"] = str(exc.retry_after)
-    elif exc.code == "busy":
+    elif isinstance(exc, Busy):
         response["Retry-After"] = "5"
     elif status == 401:
         response["WWW-Authenticate"] = CHALLENGE

@@ -60,7 +60,3 @@ class ZoneStore(Protocol):
         status :data:`DELEGATED`: resolve it elsewhere.
         """
         ...
-
-
-Backend = ZoneStore
-"""The former name of :class:`ZoneStore`."""

@@ -82,20 +82,11 @@ def parse(contents: Mapping[str, bytes]) -> dict[str, Mode]:
     domains first); else one in ``secondarymx`` is backup; else one in ``remotedomains``
     is remote. Blank lines and ``#`` comments are skipped, as ``lsearch`` does.
     """
-    sets = {name: _domains(contents.get(name, b"")) for name in FILES}
+    sets = {name: _entries(contents.get(name, b"")) for name in FILES}
     modes = dict.fromkeys(sets[REMOTE_DOMAINS], Mode.REMOTE)
     modes.update(dict.fromkeys(sets[SECONDARY_MX], Mode.BACKUP))
     modes.update(dict.fromkeys(sets[LOCAL_DOMAINS], Mode.LOCAL))
     return dict(sorted(modes.items()))
-
-
-FILES_LIST = list(FILES)
-# Which file decides each mode when a domain is in several (Exim tries local first).
-_PRECEDENCE = (
-    (Mode.LOCAL, LOCAL_DOMAINS),
-    (Mode.BACKUP, SECONDARY_MX),
-    (Mode.REMOTE, REMOTE_DOMAINS),
-)
 
 
 def _files_for(domain: str, mode: Mode | None) -> set[str]:
@@ -148,11 +139,6 @@ def _without_lines(data: bytes | None, domains: list[str]) -> bytes | None:
     return b"".join(kept)
 
 
-def _domains(data: bytes) -> list[str]:
-    lines = (line.strip().lower() for line in data.decode("utf-8", "replace").splitlines())
-    return [line.split()[0].rstrip(":") for line in lines if line and not line.startswith("#")]
-
-
 class RoutingLists:
     """The three list files in ``directory``, rewritten under a lock in ``locks_dir``.
 
@@ -202,11 +188,8 @@ class RoutingLists:
         """The effective mode the lists give each of ``domains`` now (None: in no list)."""
         with self._locked(shared=True):
             current = self._read_all()
-        sets = {n: set(_domains(current[n] or b"")) for n in FILES}
-        return {
-            domain: next((mode for mode, name in _PRECEDENCE if domain in sets[name]), None)
-            for domain in domains
-        }
+        found = parse({name: data or b"" for name, data in current.items()})
+        return {domain: found.get(domain) for domain in domains}
 
     def write(self, modes: Mapping[str, Mode]) -> bool:
         """Regenerate the files from ``modes`` (every hosted domain); True if any changed.
@@ -256,7 +239,7 @@ class RoutingLists:
             self._replace_all(adding, grown)
             self._replace_all(removing, final)
         except OSError as exc:
-            restored = self._put_back(FILES_LIST, before)
+            restored = self._put_back(list(FILES), before)
             raise _failure("write", self.directory, exc, restored=restored) from exc
         return bool(adding or removing)
 

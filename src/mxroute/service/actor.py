@@ -62,6 +62,18 @@ OPERATOR = Actor("mxroute", "cli")
 """The unscoped reader: the command line's reads, and tests."""
 
 
+def user_named(username: str) -> Any:
+    """The Django user ``username``; NotFound with what to do when there is none."""
+    from django.contrib.auth import get_user_model
+
+    try:
+        return get_user_model().objects.get(username=username)
+    except get_user_model().DoesNotExist:
+        raise NotFound(
+            f"There is no user named '{username}'; create the user first.", code="user_not_found"
+        ) from None
+
+
 def visible(rows: Any, actor: Actor) -> Any:
     """``rows`` (a Domain queryset) narrowed to the domains ``actor`` may manage."""
     if not actor.is_operator and not actor.admin:

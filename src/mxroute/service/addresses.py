@@ -12,7 +12,7 @@ import logging
 from collections.abc import Collection, Iterable
 
 from mxroute.core.routing import Resolution, ServerIdentity
-from mxroute.dns.base import DELEGATED, Backend
+from mxroute.dns.base import DELEGATED, ZoneStore
 from mxroute.dns.index import Managed, holders
 from mxroute.dns.resolver import Resolver
 from mxroute.errors import MxrouteError
@@ -32,7 +32,7 @@ def managed_in_store(candidates: Collection[str]) -> Collection[str]:
 class AddressSource:
     """Answers "what are this name's addresses" for detection."""
 
-    def __init__(self, backend: Backend, resolver: Resolver, identity: ServerIdentity) -> None:
+    def __init__(self, backend: ZoneStore, resolver: Resolver, identity: ServerIdentity) -> None:
         self.backend = backend
         self.resolver = resolver
         self.identity = identity

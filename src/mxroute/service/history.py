@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from mxroute.service.actor import Actor
+from mxroute.service.actor import Actor, user_named
 from mxroute.service.results import HistoryEntry
 
 
@@ -39,7 +39,7 @@ def record_store_step(
         Domain.objects.filter(name=zone).delete()
         row = None
     elif action == "add_domain":
-        owner = _user(data["owner"]) if data.get("owner") else None
+        owner = user_named(data["owner"]) if data.get("owner") else None
         row = Domain.objects.create(
             name=zone,
             owner=owner,
@@ -91,12 +91,6 @@ def history_fields(
         "serial_after": serial_after if touches_mx else None,
         "warnings": [f["message"] for f in data["findings"]],
     }
-
-
-def _user(username: str) -> Any:
-    from django.contrib.auth import get_user_model
-
-    return get_user_model().objects.get(username=username)
 
 
 def entries(rows: Any, limit: int) -> list[HistoryEntry]:

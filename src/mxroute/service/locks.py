@@ -22,18 +22,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from mxroute.errors import StepFailed, Unavailable
+from mxroute.errors import Busy, StepFailed
 
 log = logging.getLogger(__name__)
 
 _POLL_FIRST, _POLL_MAX = 0.005, 0.1
 _held = threading.local()
-
-
-class Busy(Unavailable):
-    """Another change of the same domain took longer than the writer may wait."""
-
-    code = "busy"
 
 
 def _advisory_key(zone: str) -> int:

@@ -100,13 +100,6 @@ class ChangePlan:
         return self.effective_after != self.effective_before
 
     @property
-    def detection_changed(self) -> bool:
-        """The stored detection changes (mode or certainty aside from the time)."""
-        if self.detection is None or self.facts is None:
-            return self.detection is not None
-        return self.detection.mode is not self.facts.detected
-
-    @property
     def changed(self) -> bool:
         """Something a user would call a change happens (it gets a history row)."""
         return (

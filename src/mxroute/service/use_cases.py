@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any
+from dataclasses import replace
 
 from mxroute.config import Settings
 from mxroute.core.names import parse_domain
 from mxroute.core.records import MXRecord, MXSet, parse_exchanger, parse_priority
 from mxroute.core.routing import Mode, detect, parse_mode
 from mxroute.dns.base import Snapshot
-from mxroute.errors import Conflict, InvalidInput, MxrouteError, NotFound
-from mxroute.service.actor import SYSTEM, Actor, operators_only
+from mxroute.errors import Conflict, InvalidInput, MxrouteError
+from mxroute.service.actor import SYSTEM, Actor, operators_only, user_named
 from mxroute.service.apply import Applier, conflict, facts_of
 from mxroute.service.intents import pending_count, reconcile, settle_domain
 from mxroute.service.plans import ChangePlan, DomainFacts, plan_change
@@ -223,7 +223,7 @@ class Service(Queries):
         if Domain.objects.filter(name=zone).exists():
             raise _already_managed(zone)
         if owner:
-            _user(owner)
+            user_named(owner)
         with self.locks.hold(zone):
             settle_domain(zone, self.zones, self.routing)
             if Domain.objects.filter(name=zone).exists():
@@ -254,8 +254,6 @@ class Service(Queries):
             after = self.applier.apply(plan, actor)
         result = _result(plan, after)
         # Adding a domain over an existing zone changes no records.
-        from dataclasses import replace
-
         return replace(
             result,
             changed=plan.creates_zone,
@@ -296,7 +294,7 @@ class Service(Queries):
 
         operators_only(actor, "change a domain's owner")
         row = self._domain(domain, actor)
-        user = _user(owner) if owner else None
+        user = user_named(owner) if owner else None
         before = row.owner.get_username() if row.owner else None
         after = user.get_username() if user else None
         if before == after:
@@ -443,14 +441,3 @@ def _owner_words(username: str | None) -> str:
 
 def _already_managed(zone: str) -> InvalidInput:
     return InvalidInput(f"mxroute already manages {zone}.", code="domain_exists", field="domain")
-
-
-def _user(username: str) -> Any:
-    from django.contrib.auth import get_user_model
-
-    try:
-        return get_user_model().objects.get(username=username)
-    except get_user_model().DoesNotExist:
-        raise NotFound(
-            f"There is no user named '{username}'; create the user first.", code="user_not_found"
-        ) from None
