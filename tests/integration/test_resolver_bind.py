@@ -70,6 +70,38 @@ def test_the_async_lookups_agree_with_the_blocking_ones(resolver: Resolver) -> N
     assert [shown(found) for found in asyncio.run(all_of())] == [e for _, e in CASES]
 
 
+def test_the_pipelined_lookups_agree_with_the_blocking_ones(resolver: Resolver) -> None:
+    found = resolver.addresses_many([n for n, _ in CASES])
+    assert [shown(found[n]) for n, _ in CASES] == [e for _, e in CASES]
+
+
+def test_pipelined_a_only_lookups_still_find_names_with_only_aaaa(resolver: Resolver) -> None:
+    found = resolver.addresses_many([n for n, _ in CASES], a_is_enough=True)
+    # A name with an IPv4 address is answered from A alone; the others as in full.
+    assert shown(found["both.resolve.test"]) == ("ok", {"192.0.2.1"}, None)
+    assert shown(found["v6.resolve.test."]) == ("ok", {"2001:db8::6"}, None)
+    assert shown(found["nothing.resolve.test"]) == ("nxdomain", set(), None)
+    assert shown(found["elsewhere.example"]) == ("servfail", set(), None)
+
+
+def test_thousands_of_pipelined_lookups_each_get_their_own_answer(
+    module_named: NamedServer,
+) -> None:
+    lines = [ZONE.replace("hostmaster", "hostmaster.many.test.")]
+    lines += [f"h{i} IN A 10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}\n" for i in range(3000)]
+    (module_named.zones_dir / "many.test.zone").write_text("".join(lines))
+    (module_named.zones_dir / "many.test.zone").chmod(0o644)
+    module_named.add_zone("many.test")
+    resolver = Resolver("127.0.0.1", module_named.port, timeout=5.0)
+    names = [f"h{i}.many.test" for i in range(3000)] + ["nothere.many.test"]
+    found = resolver.addresses_many(names, a_is_enough=True)
+    assert found["nothere.many.test"].status == "nxdomain"
+    for i in range(3000):
+        assert {str(a) for a in found[f"h{i}.many.test"].addresses} == {
+            f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}"
+        }
+
+
 @pytest.fixture
 def silent_port() -> Iterator[int]:
     """A UDP port that receives queries and never answers them."""
@@ -83,6 +115,8 @@ def test_a_server_that_never_answers_is_a_timeout(silent_port: int) -> None:
     found = resolver.addresses("mail.example.test")
     assert (found.status, found.temporary) == ("timeout", True)
     found = asyncio.run(resolver.addresses_async("mail.example.test"))
+    assert found.status == "timeout"
+    found = resolver.addresses_many(["mail.example.test", "mx.example.test"])["mx.example.test"]
     assert found.status == "timeout"
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +11,7 @@ import pytest
 
 from mxroute.config import Settings
 from mxroute.core.records import MXRecord
+from mxroute.core.routing import Resolution
 from mxroute.service import Actor, Service
 
 ZONE = "example.test"
@@ -52,3 +55,20 @@ def state_of(service: Service) -> tuple[dict[str, bytes], list[Any], int]:
     }
     rows = list(Domain.objects.order_by("name").values())
     return files, rows, Change.objects.count()
+
+
+class KnownAnswers:
+    """A resolver stand-in with fixed answers; ``asked`` records which names reached it."""
+
+    def __init__(self, answers: dict[str, str]) -> None:
+        self.answers = answers
+        self.asked: list[str] = []
+
+    def addresses(self, name: str) -> Resolution:
+        self.asked.append(name)
+        if name in self.answers:
+            return Resolution(frozenset({ipaddress.ip_address(self.answers[name])}))
+        return Resolution(status="nxdomain")
+
+    def addresses_many(self, names: Collection[str], **_: object) -> dict[str, Resolution]:
+        return {name: self.addresses(name) for name in names}

@@ -6,20 +6,19 @@ with zone files and Exim lists, with backends that pass the same contract.
 
 from __future__ import annotations
 
-import ipaddress
 from pathlib import Path
 
 import pytest
 
 from mxroute.core.records import MXRecord, MXSet
-from mxroute.core.routing import Mode, Resolution
+from mxroute.core.routing import Mode
 from mxroute.dns.memory import MemoryZones
 from mxroute.errors import Conflict, InvalidInput
 from mxroute.mta.memory import MemoryRouting
 from mxroute.service import Service
 from mxroute.service.wiring import build
 from mxroute.store.models import Change, Domain, Intent
-from tests.service.conftest import ACTOR, make_settings
+from tests.service.conftest import ACTOR, KnownAnswers, make_settings
 
 ZONE = "plan.test"
 SELF = "mx.self.test"
@@ -33,21 +32,6 @@ def memory(tmp_path: Path, db: None) -> tuple[Service, MemoryZones, MemoryRoutin
     service = Service(settings, build(settings, zones=zones, routing=routing, resolver=dns))  # type: ignore[arg-type]
     service.add_domain(ZONE, actor=ACTOR, mx=[MXRecord(10, SELF)])
     return service, zones, routing
-
-
-class KnownAnswers:
-    """A resolver stand-in with fixed answers."""
-
-    def __init__(self, answers: dict[str, str]) -> None:
-        self.answers = answers
-
-    def addresses(self, name: str) -> Resolution:
-        if name in self.answers:
-            return Resolution(frozenset({ipaddress.ip_address(self.answers[name])}))
-        return Resolution(status="nxdomain")
-
-    async def addresses_async(self, name: str, **_: object) -> Resolution:
-        return self.addresses(name)
 
 
 def _add(record: MXRecord):  # type: ignore[no-untyped-def]

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import ipaddress
 from pathlib import Path
 
 import pytest
 
 from mxroute.core.records import MXRecord
-from mxroute.core.routing import Mode, Resolution
+from mxroute.core.routing import Mode
 from mxroute.errors import Conflict, InvalidInput, StepFailed
 from mxroute.service import Service
 from mxroute.service.wiring import build
 from mxroute.store.models import Change, Domain
-from tests.service.conftest import ACTOR, ZONE, make_settings, state_of
+from tests.service.conftest import ACTOR, ZONE, KnownAnswers, make_settings, state_of
 
 
 def _lists(service: Service) -> dict[str, set[str]]:
@@ -121,27 +120,10 @@ def test_history_lists_the_changes_newest_first(service: Service) -> None:
     assert entries[0].actor == "tester" and entries[0].interface == "cli"
 
 
-class _KnownAnswers:
-    """A resolver stand-in with fixed answers (which names reached it is what we test)."""
-
-    def __init__(self, answers: dict[str, str]) -> None:
-        self.answers = answers
-        self.asked: list[str] = []
-
-    def addresses(self, name: str) -> Resolution:
-        self.asked.append(name)
-        if name in self.answers:
-            return Resolution(frozenset({ipaddress.ip_address(self.answers[name])}))
-        return Resolution(status="nxdomain")
-
-    async def addresses_async(self, name: str, **_: object) -> Resolution:
-        return self.addresses(name)
-
-
 def test_an_exchanger_below_a_zone_cut_is_resolved_by_dns_not_by_the_glue(
     tmp_path: Path, db: None
 ) -> None:
-    dns = _KnownAnswers({"mx.sub.example.test": "198.51.100.77"})
+    dns = KnownAnswers({"mx.sub.example.test": "198.51.100.77"})
     settings = make_settings(tmp_path)
     service = Service(settings, build(settings, resolver=dns))  # type: ignore[arg-type]
     service.add_domain(ZONE, actor=ACTOR, mx=[MXRecord(10, "mx.self.test")])

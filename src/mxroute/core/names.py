@@ -8,6 +8,7 @@ the first reason a user sees is the most basic one.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import unicodedata
@@ -232,6 +233,13 @@ def parse_host(text: object, *, what: str = "exchanger", field: str = "exchanger
     """Parse and normalise a host name; raise :class:`InvalidInput` on the first broken rule."""
     if not isinstance(text, str):
         raise _fail("not_text", f"The {what} must be given as text.", field)
+    return _parse_host(text, what, field)
+
+
+# Names are parsed again at every step of a change and of a detection of thousands of
+# domains; the rules are a pure function of the text (refusals are not cached).
+@functools.lru_cache(maxsize=1 << 16)
+def _parse_host(text: str, what: str, field: str) -> str:
     check_not_empty(text, what, field)
     check_not_ip_literal(text, what, field)
     check_characters(text, what, field)

@@ -11,18 +11,21 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TypeVar
 
 import dns.asyncresolver
 import dns.exception
 import dns.message
 import dns.name
+import dns.rcode
+import dns.rdataclass
 import dns.rdatatype
 import dns.rdtypes.ANY.CNAME
 import dns.resolver
 
 from mxroute.core.routing import IPAddress, Resolution
+from mxroute.dns import pipeline
 from mxroute.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -32,6 +35,9 @@ _R = TypeVar("_R", bound=dns.resolver.BaseResolver)
 _Result = dns.resolver.Answer | dns.exception.DNSException  # what one query gave
 # When A and AAAA disagree, the more telling status wins (a temporary failure may hide data).
 _RANK = {"ok": 0, "timeout": 1, "servfail": 2, "nxdomain": 3, "nodata": 4}
+# Names asked at once by the full resolver (bounded: ten thousand queries at once would
+# be dropped by the server).
+CONCURRENT_LOOKUPS = 64
 
 
 class _Outcome:
@@ -86,6 +92,18 @@ def _resolution(qname: dns.name.Name, results: Sequence[_Result]) -> Resolution:
             for r in results
         ]
     )
+
+
+def _from_response(
+    qname: dns.name.Name, rdtype: dns.rdatatype.RdataType, response: dns.message.Message
+) -> _Result:
+    """What the full resolver would have made of ``response`` (NOERROR or NXDOMAIN)."""
+    if response.rcode() == dns.rcode.NXDOMAIN:
+        return dns.resolver.NXDOMAIN(qnames=[qname], responses={qname: response})  # type: ignore[no-untyped-call]
+    try:
+        return dns.resolver.Answer(qname, rdtype, dns.rdataclass.IN, response)  # type: ignore[arg-type]
+    except dns.exception.DNSException as exc:
+        return exc
 
 
 def _combine(outcomes: list[_Outcome]) -> Resolution:
@@ -176,3 +194,69 @@ class Resolver:
                 return found
             return _resolution(qname, [first, await one(dns.rdatatype.AAAA)])
         return _resolution(qname, await asyncio.gather(*(one(t) for t in _TYPES)))
+
+    def addresses_many(
+        self, names: Collection[str], *, a_is_enough: bool = False
+    ) -> dict[str, Resolution]:
+        """The addresses of each of ``names``, asked all at once (see :meth:`addresses_async`
+        for ``a_is_enough``).
+
+        The queries go down one socket to the first name server (:mod:`pipeline`); a
+        name without a clear answer there is asked again by the full resolver, which
+        tries every configured server.
+        """
+        qnames = {name: _absolute(name) for name in names}
+        first = _TYPES[:1] if a_is_enough else _TYPES
+        got = self._pipelined([(q, t) for q in qnames.values() for t in first])
+        if a_is_enough:
+            # No address in a clear A answer: the name may have only AAAA records.
+            bare = [q for q in qnames.values() if _answered_without_address(got.get((q, _A)))]
+            got.update(self._pipelined([(q, dns.rdatatype.AAAA) for q in bare]))
+        found: dict[str, Resolution] = {}
+        unclear: list[str] = []
+        for name, qname in qnames.items():
+            responses = [got.get((qname, t)) for t in _TYPES if (qname, t) in got]
+            if not responses or any(r is None for r in responses):
+                unclear.append(name)
+                continue
+            found[name] = _resolution(
+                qname,
+                [_from_response(qname, r.question[0].rdtype, r) for r in responses if r],
+            )
+        if unclear:
+            found.update(asyncio.run(self._each(unclear, a_is_enough)))
+        return found
+
+    def _pipelined(
+        self, questions: list[pipeline.Question]
+    ) -> dict[pipeline.Question, dns.message.Message | None]:
+        if not questions:
+            return {}
+        server, port = self.server, self.port
+        if not server:
+            system = self._make(dns.resolver.Resolver)
+            addresses = [n for n in system.nameservers if isinstance(n, str)]
+            if not addresses:
+                return dict.fromkeys(questions)
+            server, port = addresses[0], system.port
+        return pipeline.ask(server, port, questions, timeout=self.timeout)
+
+    async def _each(self, names: list[str], a_is_enough: bool) -> dict[str, Resolution]:
+        gate = asyncio.Semaphore(CONCURRENT_LOOKUPS)
+
+        async def one(name: str) -> Resolution:
+            async with gate:
+                return await self.addresses_async(name, a_is_enough=a_is_enough)
+
+        answers = await asyncio.gather(*(one(n) for n in names))
+        return dict(zip(names, answers, strict=True))
+
+
+_A = dns.rdatatype.A
+
+
+def _answered_without_address(response: dns.message.Message | None) -> bool:
+    if response is None:
+        return False
+    found = _from_response(response.question[0].name, _A, response)
+    return not (isinstance(found, dns.resolver.Answer) and found.rrset)

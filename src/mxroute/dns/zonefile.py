@@ -35,6 +35,7 @@ import gc
 import hashlib
 import ipaddress
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -270,6 +271,7 @@ class ZoneFileBackend:
         self.zones_dir = Path(zones_dir).absolute()
         self.locks_dir = Path(locks_dir).absolute()
         self.file_template = file_template
+        self._resolved_base: Path | None = None
         self.check_command = check_command
         self.reload_command = reload_command
         self.ttl = ttl
@@ -280,8 +282,13 @@ class ZoneFileBackend:
     def path(self, zone: str) -> Path:
         """The zone's file: a validated domain through the template, inside zones_dir."""
         name = parse_domain(zone)
-        base = self.zones_dir.resolve()
-        candidate = (self.zones_dir / self.file_template.format(zone=name)).resolve()
+        base = self._base()
+        relative = self.file_template.format(zone=name)
+        candidate = base / relative
+        # A file named straight in the resolved directory and not a link is its own
+        # resolved path: no walk over every component of it (a stat per domain, not four).
+        if "/" in relative or os.path.islink(candidate):
+            candidate = candidate.resolve()
         if not candidate.is_relative_to(base) or candidate == base:
             raise ConfigError(
                 f"The zone file for {name} would be {candidate}, outside the zones directory "
@@ -289,6 +296,15 @@ class ZoneFileBackend:
                 code="zone_path_outside",
             )
         return candidate
+
+    def _base(self) -> Path:
+        """The zones directory, resolved (once it exists, once for the store's life)."""
+        if self._resolved_base is not None:
+            return self._resolved_base
+        base = self.zones_dir.resolve()
+        if base.is_dir():
+            self._resolved_base = base
+        return base
 
     def exists(self, zone: str) -> bool:
         """True when the zone's file exists."""

@@ -109,25 +109,48 @@ def _entry(line: bytes) -> str:
     return words[0].rstrip(":") if words and not words[0].startswith("#") else ""
 
 
+# The keys of list contents read or written lately: a detection of many domains changes
+# the lists chunk by chunk, and each chunk would otherwise parse every line again.
+_KEYS: dict[bytes, list[str]] = {}
+_KEYS_KEPT = 12
+
+
+def _keys(data: bytes) -> list[str]:
+    """The key of each line of ``data`` (a copy: callers may change it)."""
+    keys = _KEYS.get(data)
+    if keys is None:
+        keys = _remember(data, [_entry(line) for line in data.splitlines()])
+    return list(keys)
+
+
+def _remember(data: bytes, keys: list[str]) -> list[str]:
+    if len(_KEYS) >= _KEYS_KEPT:
+        _KEYS.clear()
+    _KEYS[data] = keys
+    return keys
+
+
 def _entries(data: bytes | None) -> set[str]:
-    return {_entry(line) for line in (data or b"").splitlines()} - {""}
+    return set(_keys(data or b"")) - {""}
 
 
 def _with_lines(data: bytes | None, domains: list[str]) -> bytes | None:
     """``data`` with a line for each of ``domains`` it lacks, in sorted place."""
     lines = (data or b"").splitlines(keepends=True)
-    present = {_entry(line) for line in lines}
+    keys = _keys(data or b"")
+    present = set(keys)
     missing = sorted(d for d in domains if d not in present)
     if not missing:
         return data
     if lines and not lines[-1].endswith(b"\n"):
         lines[-1] += b"\n"
-    keys = [_entry(line) for line in lines]
     for domain in missing:
         at = bisect.bisect(keys, domain)
         keys.insert(at, domain)
         lines.insert(at, f"{domain}\n".encode())
-    return b"".join(lines)
+    grown = b"".join(lines)
+    _remember(grown, keys)
+    return grown
 
 
 def _without_lines(data: bytes | None, domains: list[str]) -> bytes | None:
@@ -135,8 +158,11 @@ def _without_lines(data: bytes | None, domains: list[str]) -> bytes | None:
     if not data or not domains:
         return data
     gone = set(domains)
-    kept = [line for line in data.splitlines(keepends=True) if _entry(line) not in gone]
-    return b"".join(kept)
+    pairs = zip(data.splitlines(keepends=True), _keys(data), strict=True)
+    kept = [(line, key) for line, key in pairs if key not in gone]
+    rest = b"".join(line for line, _ in kept)
+    _remember(rest, [key for _, key in kept])
+    return rest
 
 
 class RoutingLists:

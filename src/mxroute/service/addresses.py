@@ -7,7 +7,6 @@ is asked of DNS, all at once.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Collection, Iterable
 
@@ -18,8 +17,6 @@ from mxroute.dns.resolver import Resolver
 from mxroute.errors import MxrouteError
 
 log = logging.getLogger(__name__)
-
-CONCURRENT_LOOKUPS = 64
 
 
 def managed_in_store(candidates: Collection[str]) -> Collection[str]:
@@ -85,16 +82,5 @@ class AddressSource:
             found[outside[0]] = self.resolver.addresses(outside[0])
         elif outside:
             lazy = bulk and not any(a.version == 6 for a in self.identity.addresses)
-            found.update(asyncio.run(self._outside(outside, lazy)))
+            found.update(self.resolver.addresses_many(outside, a_is_enough=lazy))
         return found
-
-    async def _outside(self, names: list[str], a_is_enough: bool) -> dict[str, Resolution]:
-        # Bounded: ten thousand queries at once would be dropped by the resolver.
-        gate = asyncio.Semaphore(CONCURRENT_LOOKUPS)
-
-        async def one(name: str) -> Resolution:
-            async with gate:
-                return await self.resolver.addresses_async(name, a_is_enough=a_is_enough)
-
-        answers = await asyncio.gather(*(one(n) for n in names))
-        return dict(zip(names, answers, strict=True))

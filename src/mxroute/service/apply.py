@@ -200,12 +200,17 @@ class Applier:
             self.routing.change({p.domain: p.effective_after for p in plans})
             who = actor_data(actor)
             now = timezone.now()
+            # One UPDATE per outcome (a handful), not one per domain.
+            outcomes: dict[tuple[str, bool], list[str]] = {}
+            for plan in plans:
+                assert plan.detection is not None
+                key = (plan.detection.mode.value, plan.detection.certain)
+                outcomes.setdefault(key, []).append(plan.domain)
             with transaction.atomic():
-                for plan in plans:
-                    assert plan.detection is not None
-                    Domain.objects.filter(name=plan.domain).update(
-                        detected_mode=plan.detection.mode.value,
-                        detection_certain=plan.detection.certain,
+                for (mode, certain), domains in outcomes.items():
+                    Domain.objects.filter(name__in=domains).update(
+                        detected_mode=mode,
+                        detection_certain=certain,
                         detected_at=now,
                         updated_at=now,
                     )
