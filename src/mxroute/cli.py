@@ -82,7 +82,9 @@ def init(demo: bool) -> None:
     """Create the data directory: mxroute.toml, database, zones/ and routing lists."""
     from mxroute.datadir import initialise
 
-    home, added = initialise(demo=demo, actor=_actor())
+    home, added, fixed = initialise(demo=demo, actor=_actor())
+    for sentence in fixed:
+        click.echo(f"Made private: {sentence}")
     click.echo(f"mxroute data directory ready at {home}")
     for name in added:
         click.echo(f"  added demo domain {name}")

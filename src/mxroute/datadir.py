@@ -1,7 +1,8 @@
 """The data directory: creating it with its mxroute.toml, database and lists.
 
 ``mxroute init`` calls :func:`initialise`; it is safe to run again (it keeps an
-existing mxroute.toml and applies any new database migrations).
+existing mxroute.toml, applies any new database migrations, and makes the secret files
+private again: see :mod:`mxroute.privacy`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import logging
 from pathlib import Path
 
 from mxroute import demo as demo_data
+from mxroute import privacy
 from mxroute.atomic import write_atomically
 from mxroute.config import Settings, load
 from mxroute.errors import ConfigError
@@ -83,7 +85,9 @@ def create_home(settings: Settings, *, demo: bool) -> Settings:
         )
         try:
             write_atomically(
-                settings.config_path, CONFIG_TEMPLATE.format(server=server).encode("utf-8")
+                settings.config_path,
+                CONFIG_TEMPLATE.format(server=server).encode("utf-8"),
+                mode=privacy.PRIVATE_FILE,
             )
         except OSError as exc:
             raise ConfigError(
@@ -94,16 +98,20 @@ def create_home(settings: Settings, *, demo: bool) -> Settings:
     return load(settings.home)
 
 
-def initialise(*, demo: bool, actor: Actor, home: Path | None = None) -> tuple[Path, list[str]]:
-    """Create (or bring up to date) the data directory; the demo domains it added."""
+def initialise(
+    *, demo: bool, actor: Actor, home: Path | None = None
+) -> tuple[Path, list[str], list[str]]:
+    """Create (or bring up to date) the data directory: its path, the demo domains it
+    added, and the modes it made private (one sentence each)."""
     from mxroute import djangoapp
 
     settings = create_home(load(home), demo=demo)
     djangoapp.setup(settings.home)
     djangoapp.migrate()
+    fixed = privacy.repair(settings)
     from mxroute.service import Service
 
     service = Service(load(settings.home))
     added = demo_data.add_demo_domains(service, actor) if demo else []
     service.resync_lists()
-    return settings.home, added
+    return settings.home, added, fixed

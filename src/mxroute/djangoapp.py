@@ -64,10 +64,20 @@ def _one_line(exc: Exception) -> str:
 def migrate(verbosity: int = 0) -> None:
     """Create or upgrade the store's tables (``mxroute init``; safe to repeat)."""
     setup()
+    from django.conf import settings
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import call_command
     from django.db import DatabaseError
 
+    from mxroute import privacy
+
+    try:
+        privacy.create_database_file(settings.MXROUTE)
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot create the database file ({exc.strerror or exc}); check that this "
+            "user may write to the data directory."
+        ) from None
     try:
         call_command("migrate", interactive=False, verbosity=verbosity)
     except (DatabaseError, ImproperlyConfigured) as exc:

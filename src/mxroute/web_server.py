@@ -42,6 +42,7 @@ def serve(
                 "secure-only; set MXROUTE_WEB_TLS=1 before starting it."
             )
     djangoapp.migrate()
+    _refuse_exposed()
     _reconcile(echo)
     # WhiteNoise hands Django a file iterator: harmless under ASGI, but Django warns
     # about it on every static file.
@@ -60,6 +61,15 @@ def serve(
         lifespan="off",
         server_header=False,
     )
+
+
+def _refuse_exposed() -> None:
+    """A server must not start while other users can read its sessions (mxroute.privacy)."""
+    from django.conf import settings
+
+    from mxroute import privacy
+
+    privacy.refuse_exposed(settings.MXROUTE)
 
 
 def _reconcile(echo: Callable[[str], None]) -> None:

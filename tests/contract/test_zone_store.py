@@ -70,3 +70,11 @@ def test_delete_removes_only_the_zone_it_was_given(store: ZoneStore) -> None:
         store.delete(ZONE, created)
     store.delete(ZONE, changed)
     assert not store.exists(ZONE)
+
+
+def test_zones_created_apart_share_with_no_one(store: ZoneStore) -> None:
+    store.create(ZONE, ONE, "")
+    store.create("other.test", TWO, "")
+    everyone = lambda names: set(names)  # noqa: E731 - every name is managed
+    assert store.shared_with(ZONE, everyone) is None
+    assert store.shared_with(ZONE, everyone, thorough=True) is None

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from mxroute.core.records import MXSet
 from mxroute.core.routing import Resolution
+from mxroute.dns.index import Managed
 
 # The Resolution status of a name that a zone delegates (a zone cut at or above it):
 # the zone is not authoritative for it, so resolve it elsewhere (with DNS).
@@ -51,6 +52,12 @@ class ZoneStore(Protocol):
 
     def delete(self, zone: str, expected: Snapshot) -> None:
         """Remove a zone that still matches ``expected`` (undoing a create); Conflict if not."""
+        ...
+
+    def shared_with(self, zone: str, managed: Managed, *, thorough: bool = False) -> str | None:
+        """The other managed domain (of those ``managed`` keeps) stored in the same place
+        as ``zone`` (a zone file that is a link to another's), if any; ``thorough`` also
+        looks for links the other way (when a domain is added)."""
         ...
 
     def lookup_many(self, zone: str, names: Iterable[str]) -> dict[str, Resolution]:

@@ -9,6 +9,7 @@ from mxroute.core.names import is_subdomain
 from mxroute.core.records import MXSet
 from mxroute.core.routing import Resolution
 from mxroute.dns.base import Snapshot
+from mxroute.dns.index import Managed
 from mxroute.errors import Conflict, InvalidInput, NotFound
 
 
@@ -54,6 +55,10 @@ class MemoryZones:
             if self.read(zone) != expected:
                 raise Conflict(f"The zone {zone} changed since it was created; it was kept.")
             del self.zones[zone]
+
+    def shared_with(self, zone: str, managed: Managed, *, thorough: bool = False) -> str | None:
+        """Never: each zone here is its own."""
+        return None
 
     def lookup_many(self, zone: str, names: Iterable[str]) -> dict[str, Resolution]:
         """Each name's addresses as set in :attr:`addresses`."""

@@ -57,6 +57,7 @@ from mxroute.core.records import MXRecord, MXSet
 from mxroute.core.routing import IPAddress, Resolution
 from mxroute.core.serial import next_serial
 from mxroute.dns.base import DELEGATED, Snapshot
+from mxroute.dns.index import Managed
 from mxroute.dns.masterfile import (
     Directive,
     Entry,
@@ -305,6 +306,60 @@ class ZoneFileBackend:
         if base.is_dir():
             self._resolved_base = base
         return base
+
+    def shared_with(self, zone: str, managed: Managed, *, thorough: bool = False) -> str | None:
+        """The other managed domain whose zone file this zone's file is, if any.
+
+        A zone file that is a symbolic link into another domain's file is found with the
+        one lstat :meth:`path` makes anyway. ``thorough`` (when a domain is added) also
+        finds hard links and other domains' links to this file, in one pass over the
+        directory's entries (names and inode numbers: a stat only for each link).
+        """
+        zone = parse_domain(zone)
+        path = self.path(zone)
+        own = self._base() / self.file_template.format(zone=zone)
+        others: set[str] = set()
+        if path != own:
+            others.add(self._zone_of(path) or "")
+        if thorough:
+            others |= self._same_file(path, own)
+        others -= {zone, ""}
+        return min(managed(others), default=None)
+
+    def _same_file(self, path: Path, own: Path) -> set[str]:
+        """The zones whose file (in ``own``'s directory) is the file at ``path``."""
+        try:
+            target = path.stat()
+        except FileNotFoundError:
+            return set()
+        found: set[str] = set()
+        with os.scandir(own.parent) as entries:
+            for entry in entries:
+                try:
+                    if entry.is_symlink():
+                        info = entry.stat()  # of the target
+                        same = (info.st_dev, info.st_ino) == (target.st_dev, target.st_ino)
+                    else:
+                        same = target.st_nlink > 1 and entry.inode() == target.st_ino
+                except OSError:
+                    continue  # a dangling link: no one's file
+                if same:
+                    found.add(self._zone_of(Path(entry.path)) or "")
+        return found
+
+    def _zone_of(self, path: Path) -> str | None:
+        """The zone whose file the template puts at ``path`` (None: no zone's)."""
+        prefix, _, suffix = self.file_template.partition("{zone}")
+        try:
+            relative = str(path.relative_to(self._base()))
+        except ValueError:
+            return None
+        if not (relative.startswith(prefix) and relative.endswith(suffix)):
+            return None
+        try:
+            return parse_domain(relative[len(prefix) : len(relative) - len(suffix)])
+        except InvalidInput:
+            return None
 
     def exists(self, zone: str) -> bool:
         """True when the zone's file exists."""

@@ -25,9 +25,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from mxroute.dns.base import Snapshot, ZoneStore
-from mxroute.errors import Conflict, InvalidInput, MxrouteError, StepFailed
+from mxroute.errors import (
+    ConfigError,
+    Conflict,
+    InvalidInput,
+    MxrouteError,
+    StepFailed,
+    Unavailable,
+)
 from mxroute.mta.base import RoutingTarget
 from mxroute.service.actor import Actor, not_managed
+from mxroute.service.addresses import managed_in_store
 from mxroute.service.history import actor_data, history_fields, record_store_step
 from mxroute.service.intents import settle_domain
 from mxroute.service.locks import DomainLocks
@@ -107,6 +115,8 @@ class Applier:
             # zone's row, the check below refuses this plan (the caller plans again).
             settle_domain(plan.domain, self.zones, self.routing)
             self._check_unchanged(plan)
+            if plan.mx_changed and not plan.creates_zone:
+                self._refuse_shared(plan.domain, actor)
             data = plan_data(plan, actor)
             if not plan.changed:
                 # Only the detection's time (and certainty) to keep: no intent needed.
@@ -240,6 +250,23 @@ class Applier:
                 raise
             self._abandon(intent.pk)
             raise
+
+    def _refuse_shared(self, zone: str, actor: Actor) -> None:
+        """Never write through a link into the zone file of another managed domain."""
+        other = self.zones.shared_with(zone, managed_in_store)
+        if other is None:
+            return
+        if actor.is_operator or actor.admin:
+            raise ConfigError(
+                f"The zone file of {zone} is a link to the zone file of {other}, so this "
+                f"change would change {other} too; nothing was changed. Give {zone} a zone "
+                "file of its own.",
+                code="zone_file_shared",
+            )
+        raise Unavailable(
+            f"The DNS zone of {zone} cannot be changed right now; nothing was changed. Ask "
+            "your hosting operator to check it."
+        )
 
     def _check_unchanged(self, plan: ChangePlan, row: Any = _READ) -> None:
         """Conflict unless the zone and the row are still what the plan was made from

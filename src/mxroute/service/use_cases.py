@@ -19,6 +19,7 @@ from mxroute.core.routing import Mode, detect, parse_mode
 from mxroute.dns.base import Snapshot
 from mxroute.errors import Conflict, InvalidInput, MxrouteError
 from mxroute.service.actor import SYSTEM, Actor, operators_only, user_named
+from mxroute.service.addresses import managed_in_store
 from mxroute.service.apply import Applier, conflict, facts_of
 from mxroute.service.intents import pending_count, reconcile, settle_domain
 from mxroute.service.plans import ChangePlan, DomainFacts, plan_change
@@ -229,6 +230,15 @@ class Service(Queries):
             if Domain.objects.filter(name=zone).exists():
                 raise _already_managed(zone)
             existing = self.zones.read(zone) if self.zones.exists(zone) else None
+            other = self.zones.shared_with(zone, managed_in_store, thorough=True)
+            if existing is not None and other is not None:
+                raise InvalidInput(
+                    f"The zone file of {zone} is also the zone file of {other} (a link), so "
+                    f"a change to one would change the other; give {zone} a zone file of "
+                    "its own, then add it.",
+                    code="zone_file_shared",
+                    field="domain",
+                )
             if existing is not None and mx:
                 raise InvalidInput(
                     f"{zone} already has a zone file, whose MX records mxroute keeps; add the "
