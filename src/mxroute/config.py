@@ -20,7 +20,12 @@ settings. A bad one is :class:`ConfigError` with one sentence naming the setting
   no final dot); ``[server] addresses``, ``[resolver] server``: IPv4 or IPv6 addresses;
 - ``[database] url``: ``sqlite://`` or ``postgres(ql)://``;
 - ``[changes] max_mx_records``: 1 to 100 (default 32); ``[changes] wait_seconds``: how
-  long a change waits for another change of the same domain, above 0, at most 60.
+  long a change waits for another change of the same domain, above 0, at most 60;
+- ``[web] trusted_proxies``: the addresses or networks of reverse proxies whose
+  ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are believed (default none);
+  ``[web] max_body_bytes``: 1,024 to 67,108,864 (default 1 MiB); ``[web] max_requests``:
+  requests served at once, 1 to 10,000 (default 256); ``[web] header_timeout``: seconds a
+  client has to send a request's headers, above 0, at most 60 (default 10).
 """
 
 from __future__ import annotations
@@ -113,6 +118,10 @@ class Settings:
     resolver_timeout: float = 3.0
     max_mx_records: int = 32
     wait_seconds: float = 60.0
+    trusted_proxies: tuple[str, ...] = ()
+    max_body_bytes: int = 1 << 20
+    max_requests: int = 256
+    header_timeout: float = 10.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -361,6 +370,30 @@ def _max_mx(value: object, origin: _Origin) -> int:
     return _integer(value, origin, 1, MX_RECORDS_LIMIT, problem)
 
 
+def _networks(value: object, origin: _Origin) -> tuple[str, ...]:
+    found = []
+    for item in _items(value, origin, "addresses or networks"):
+        try:
+            found.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise origin.fail(
+                item,
+                "it must be an IPv4 or IPv6 address or network, such as 127.0.0.1 or 10.0.0.0/8",
+                entry=True,
+            ) from None
+    return tuple(dict.fromkeys(found))
+
+
+def _body_bytes(value: object, origin: _Origin) -> int:
+    return _integer(
+        value, origin, 1024, 1 << 26, "it must be a number of bytes from 1024 to 67108864"
+    )
+
+
+def _requests(value: object, origin: _Origin) -> int:
+    return _integer(value, origin, 1, 10_000, "it must be a whole number from 1 to 10000")
+
+
 # (section, key) -> (Settings field, converter)
 _KEYS: dict[tuple[str, str], tuple[str, Callable[[object, _Origin], Any]]] = {
     ("database", "url"): ("database_url", _database_url),
@@ -379,6 +412,10 @@ _KEYS: dict[tuple[str, str], tuple[str, Callable[[object, _Origin], Any]]] = {
     ("resolver", "timeout"): ("resolver_timeout", _seconds),
     ("changes", "max_mx_records"): ("max_mx_records", _max_mx),
     ("changes", "wait_seconds"): ("wait_seconds", _seconds),
+    ("web", "trusted_proxies"): ("trusted_proxies", _networks),
+    ("web", "max_body_bytes"): ("max_body_bytes", _body_bytes),
+    ("web", "max_requests"): ("max_requests", _requests),
+    ("web", "header_timeout"): ("header_timeout", _seconds),
 }
 _SECTIONS = frozenset(section for section, _ in _KEYS)
 

@@ -49,6 +49,12 @@ lists_dir = "lists"              # localdomains, secondarymx, remotedomains
 # [changes]
 # max_mx_records = 32   # the most MX records a domain may have (at most 100)
 # wait_seconds = 60     # a change waits this long for another change of its domain
+
+# [web]
+# trusted_proxies = ["127.0.0.1"]   # believe X-Forwarded-For/-Proto only from these
+# max_body_bytes = 1048576          # larger request bodies are refused (413)
+# max_requests = 256                # requests served at once; beyond, 503 at once
+# header_timeout = 10               # seconds a client has to send a request's headers
 """
 
 

@@ -70,6 +70,12 @@ class Busy(Unavailable):
     code = "busy"
 
 
+class TooLarge(MxrouteError):
+    """A request bigger than the server takes (its body, or its number of fields)."""
+
+    code = "too_large"
+
+
 class ConfigError(MxrouteError):
     """The configuration or data directory is missing or wrong."""
 

@@ -194,6 +194,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# The ASGI guard refuses larger bodies before Django reads them; this is the same bound
+# for any other server or the test client.
+DATA_UPLOAD_MAX_MEMORY_SIZE = MXROUTE.max_body_bytes
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 8 * 3600

@@ -19,3 +19,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("mxroute.api.urls")),
     path("", include("mxroute.web.urls")),
 ]
+
+handler400 = "mxroute.api.handlers.bad_request"
+handler404 = "mxroute.api.handlers.not_found"
+handler500 = "mxroute.api.handlers.server_error"

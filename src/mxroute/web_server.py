@@ -6,13 +6,22 @@ first, so a data directory made by an older mxroute keeps working after an upgra
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+import resource
 import socket
 import warnings
 from collections.abc import Callable
 
 from mxroute.errors import ConfigError
+
+KEEP_ALIVE_SECONDS = 5
+BACKLOG = 2048
+WANTED_FILES = 65536
+# Descriptors kept for what is not a client: the database, zone and list files, locks,
+# the commands' pipes.
+SPARE_FILES = 256
 
 
 def serve(
@@ -50,6 +59,13 @@ def serve(
     scheme = "https" if cert else "http"
     shown = f"[{host}]" if ":" in host else host
     echo(f"mxroute serves the web panel at {scheme}://{shown}:{port}/ (Ctrl-C stops it)")
+    from django.conf import settings
+
+    from mxroute.http_protocol import with_timeout
+
+    web = settings.MXROUTE
+    connections = _open_files_for_connections()
+    trusted = ",".join(web.trusted_proxies)
     uvicorn.run(
         "mxroute.asgi:application",
         host=host,
@@ -60,7 +76,31 @@ def serve(
         access_log=False,
         lifespan="off",
         server_header=False,
+        http=with_timeout(web.header_timeout),
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        limit_concurrency=connections,
+        backlog=BACKLOG,
+        # X-Forwarded-For and -Proto only from the listed proxies: from anyone else they
+        # would let a client choose the address that log-in throttling counts.
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
     )
+
+
+def _open_files_for_connections() -> int:
+    """Raise the open-file limit as far as allowed; the connections it leaves room for.
+
+    The common default of 1,024 files is used up by 1,024 idle clients; beyond the
+    connection limit uvicorn answers 503 rather than running out of descriptors.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = WANTED_FILES if hard == resource.RLIM_INFINITY else min(hard, WANTED_FILES)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+            soft = wanted
+    usable = WANTED_FILES if soft == resource.RLIM_INFINITY else soft
+    return max(64, usable - SPARE_FILES)
 
 
 def _refuse_exposed() -> None:

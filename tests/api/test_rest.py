@@ -471,3 +471,14 @@ def test_an_owner_whose_zone_cannot_be_read_gets_503_without_server_paths(
         assert error["code"] == "zone_unavailable"
         assert str(api_settings.zones_dir) not in error["message"]
         assert "ask your hosting operator" in error["message"]
+
+
+def test_an_administrator_whose_zone_cannot_be_read_gets_503_with_the_reason(
+    rest: Rest, people: People, api_settings: Settings
+) -> None:
+    (api_settings.zones_dir / "alice.test.zone").write_text("this is no zone\n")
+    answer = rest.call("GET", "/domains/alice.test", people.admin)
+    assert answer.status_code == 503
+    [error] = answer.json()["errors"]
+    assert error["code"] != "internal_error"
+    assert "alice.test.zone" in error["message"]  # the operator is told which file

@@ -183,7 +183,7 @@ def test_an_unreadable_settings_file_is_refused_with_the_reason(
         (b'[dns]\nzone_file = "\xff"\n', "not UTF-8"),
         (b"dns = 5\n", "dns must be a section"),
         (b'server = ["mx.example.com"]\n', "server must be a section"),
-        (b"[web]\n", "unknown section [web]"),
+        (b"[mail]\n", "unknown section [mail]"),
         (b"[dns]\nzonefile = 'x'\n", "unknown setting [dns] zonefile"),
     ],
 )
@@ -419,3 +419,15 @@ def test_the_command_line_prints_a_bad_setting_on_one_line(
     assert done.stderr.startswith("mxroute: The setting ")
     assert expected in done.stderr
     assert done.stderr.count("\n") == 1
+
+
+def test_the_web_settings_are_checked(tmp_path: Path) -> None:
+    (tmp_path / "mxroute.toml").write_text(
+        '[web]\ntrusted_proxies = ["127.0.0.1", "10.0.0.0/8"]\nmax_body_bytes = 65536\n'
+    )
+    loaded = config.load(tmp_path)
+    assert loaded.trusted_proxies == ("127.0.0.1/32", "10.0.0.0/8")
+    assert (loaded.max_body_bytes, loaded.max_requests, loaded.header_timeout) == (65536, 256, 10.0)
+    (tmp_path / "mxroute.toml").write_text('[web]\ntrusted_proxies = ["proxy.example"]\n')
+    with pytest.raises(ConfigError, match="IPv4 or IPv6 address or network"):
+        config.load(tmp_path)

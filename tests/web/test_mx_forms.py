@@ -330,3 +330,13 @@ def test_a_failed_step_is_shown_above_the_form_and_changes_nothing(
     assert "zone check command failed" in message and "zone-is-broken" in message
     assert tree.one("input", id="exchanger").attrs["value"] == "mx2.alice.test"
     assert panel.state() == before
+
+
+@pytest.mark.parametrize("serial", ["²", "１２", "99999999999"])
+def test_a_serial_that_is_no_32_bit_number_is_refused_not_a_500(
+    alice: Client, panel: Panel, serial: str
+) -> None:
+    before = panel.serial(ALICE)
+    response = alice.post(ADD, {"priority": "20", "exchanger": "mx2.alice.test", "serial": serial})
+    assert "does not say which version of the zone" in _form_error(page(response, 400))
+    assert panel.serial(ALICE) == before

@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from mxroute.api import cpanel
 from mxroute.core.names import shown
-from mxroute.errors import Forbidden, InvalidInput, MxrouteError, Unauthenticated
+from mxroute.errors import Forbidden, InvalidInput
 from mxroute.service import Actor
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,6 @@ FUNCTIONS: dict[str, cpanel.Operation] = {
     "getmxcheck": cpanel.get_always_accept,
     "getalwaysaccept": cpanel.get_always_accept,
 }
-UNEXPECTED = "mxroute failed unexpectedly; the server's log has the details."
 
 
 def result(module: str, func: str, data: Any, error: str | None = None) -> dict[str, Any]:
@@ -69,26 +68,18 @@ def json_api(request: HttpRequest) -> JsonResponse:
     if request.method not in ("GET", "POST"):
         refused = result(module, func, None, "Call API 2 functions by GET or POST.")
         return JsonResponse(refused, status=405, headers={"Allow": "GET, POST"})
-    try:
-        actor = cpanel.authenticate(request, "api2")
-    except Unauthenticated as exc:
-        status, headers = cpanel.refusal_status(exc)
-        return JsonResponse(result(module, func, None, exc.message), status=status, headers=headers)
-    try:
-        params = cpanel.Params.of(request)
-        data = _operation(params, actor)(cpanel.service(), actor, params)
-    except MxrouteError as exc:
-        status, headers = cpanel.failure_status(exc)
-        return JsonResponse(result(module, func, None, exc.message), status=status, headers=headers)
-    except Exception:
-        log.exception("API 2 Email::%s failed", func)
-        return JsonResponse(result(module, func, None, UNEXPECTED), status=500)
-    return JsonResponse(result(module, func, data))
+    outcome = cpanel.run(request, "api2", _operation)
+    answer = result(module, func, outcome.data, outcome.error)
+    return JsonResponse(answer, status=outcome.status, headers=outcome.headers)
 
 
 def _sent(request: HttpRequest, name: str) -> str:
-    """A value as sent, for echoing in the answer (checked later, through Params)."""
-    return str(request.POST.get(name) or request.GET.get(name) or "")
+    """A value as sent, for echoing in the answer (checked later, through Params); empty
+    when the body cannot be read (Params says why)."""
+    try:
+        return str(request.POST.get(name) or request.GET.get(name) or "")
+    except Exception:
+        return str(request.GET.get(name) or "")
 
 
 def _operation(params: cpanel.Params, actor: Actor) -> cpanel.Operation:

@@ -13,11 +13,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mxroute.core.names import shown
 from mxroute.core.routing import Mode, parse_mode
-from mxroute.errors import Busy, InvalidInput, MxrouteError, Throttled, Unauthenticated
+from mxroute.errors import (
+    Busy,
+    ConfigError,
+    InvalidInput,
+    MxrouteError,
+    Throttled,
+    TooLarge,
+    Unauthenticated,
+)
 from mxroute.service import Actor, ChangeResult, DomainSummary, Service
 
 if TYPE_CHECKING:
@@ -59,10 +68,34 @@ class Params:
 
     @classmethod
     def of(cls, request: HttpRequest) -> Params:
-        """The parameters of ``request`` (GET query, then urlencoded or multipart body)."""
-        pairs = [(k, v) for k, vs in request.GET.lists() for v in vs]
-        if request.method == "POST":
-            pairs += [(k, v) for k, vs in request.POST.lists() for v in vs]
+        """The parameters of ``request`` (GET query, then urlencoded or multipart body).
+
+        TooLarge for a body or a number of fields beyond Django's limits; InvalidInput
+        for a body that cannot be read as a form.
+        """
+        from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+        from django.http.multipartparser import MultiPartParserError
+
+        try:
+            pairs = [(k, v) for k, vs in request.GET.lists() for v in vs]
+            if request.method == "POST":
+                pairs += [(k, v) for k, vs in request.POST.lists() for v in vs]
+        except TooManyFieldsSent:
+            raise TooLarge(
+                "The call sends more parameters than this server takes (1,000); send only "
+                "the ones the function uses."
+            ) from None
+        except RequestDataTooBig:
+            raise TooLarge(
+                "The call's body is larger than this server takes; send only the parameters "
+                "the function uses."
+            ) from None
+        except MultiPartParserError:
+            raise InvalidInput(
+                "The call's body is not valid multipart form data (no boundary, or cut "
+                "short); send the parameters URL-encoded or as a complete multipart form.",
+                code="malformed_body",
+            ) from None
         return cls(pairs)
 
     @classmethod
@@ -123,10 +156,57 @@ def refusal_status(exc: Unauthenticated) -> tuple[int, dict[str, str]]:
 
 def failure_status(exc: MxrouteError) -> tuple[int, dict[str, str]]:
     """HTTP status and headers for a refused call: cPanel answers 200 with ``status`` 0,
-    except when the domain is busy with another change (503, try again shortly)."""
+    except when the domain is busy with another change (503, try again shortly), the
+    request is too large (413), or only the operator can fix what failed (503)."""
     if isinstance(exc, Busy):
         return 503, {"Retry-After": str(BUSY_RETRY_SECONDS)}
+    if isinstance(exc, TooLarge):
+        return 413, {}
+    if isinstance(exc, ConfigError):
+        return 503, {}
     return 200, {}
+
+
+UNEXPECTED = "mxroute failed unexpectedly; the server's log has the details."
+DATABASE_DOWN = "mxroute cannot reach its database right now; try again shortly."
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a cPanel call gives: its data, or the reason it failed; status and headers."""
+
+    data: Any = None
+    error: str | None = None
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def run(
+    request: HttpRequest, interface: str, pick: Callable[[Params, Actor], Operation]
+) -> Outcome:
+    """Authenticate the caller, read the parameters, run the operation ``pick`` names.
+
+    Every failure, a database that does not answer and a bug included, becomes a reason
+    and a status, for the door to answer in its own JSON shape.
+    """
+    from django.db import DatabaseError
+
+    try:
+        actor = authenticate(request, interface)
+        params = Params.of(request)
+        return Outcome(pick(params, actor)(service(), actor, params))
+    except Unauthenticated as exc:
+        status, headers = refusal_status(exc)
+        return Outcome(error=exc.message, status=status, headers=headers)
+    except MxrouteError as exc:
+        status, headers = failure_status(exc)
+        return Outcome(error=exc.message, status=status, headers=headers)
+    except DatabaseError:
+        log.exception("%s call failed: the database did not answer", interface)
+        return Outcome(error=DATABASE_DOWN, status=503, headers={"Retry-After": "5"})
+    except Exception:
+        log.exception("%s call failed", interface)
+        return Outcome(error=UNEXPECTED, status=500)
 
 
 def parse_cpanel_mode(value: str, field: str) -> Mode:

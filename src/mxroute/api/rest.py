@@ -6,7 +6,8 @@ token's name and domain limit) and returns a typed body. Every refusal has the s
 JSON shape, ``{"errors": [{"code", "field", "message"}]}``, one entry per problem:
 
 - 400 invalid input (bad JSON, a missing or malformed field, a rule the core enforces);
-  415 a body that is not sent as ``application/json``;
+  413 a body larger than ``[web] max_body_bytes``; 415 a body that is not sent as
+  ``application/json``; a JSON object naming one field twice is refused (400);
 - 401 missing or wrong credentials (with ``WWW-Authenticate``), 429 too many failed
   log-ins (with ``Retry-After``);
 - 404 a domain the caller may not see, absent or another owner's alike, a record the
@@ -14,7 +15,8 @@ JSON shape, ``{"errors": [{"code", "field", "message"}]}``, one entry per proble
   not take;
 - 409 the zone changed since the serial the caller sent (or kept changing);
 - 422 the zone check refused the new zone; 503 another step (reload, routing lists,
-  store) failed and was undone;
+  store) failed and was undone, or something only the operator can fix (a zone file
+  that cannot be read) stops the request;
 - 500 an unexpected error, logged, answered with one sentence and no traceback.
 
 The OpenAPI document is at /api/v1/openapi.json and the docs page at /api/v1/docs;
@@ -24,19 +26,22 @@ the page's scripts and styles come from mxroute itself (django-ninja's static fi
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import URLPattern, URLResolver
 from ninja import NinjaAPI, P, PathEx, QueryEx, Status, Swagger
 from ninja.errors import HttpError, ValidationError, ValidationErrorContext
+from ninja.parser import Parser
 from ninja.security.base import AuthBase
 
 from mxroute import accounts, present
-from mxroute.api import schemas
+from mxroute.api import answers, handlers, schemas
 from mxroute.api.auth import CHALLENGE, actor_for, authenticate
 from mxroute.core.records import parse_exchanger, parse_priority
 from mxroute.core.routing import MODE_MEANING, parse_mode
@@ -50,6 +55,7 @@ from mxroute.errors import (
     NotFound,
     StepFailed,
     Throttled,
+    TooLarge,
     Unauthenticated,
     Unavailable,
 )
@@ -59,7 +65,7 @@ log = logging.getLogger(__name__)
 
 INTERFACE = "api"
 UNEXPECTED = "mxroute met an unexpected error; its log has the details for your operator."
-NO_ENDPOINT = "There is no such endpoint in this API; see /api/v1/docs for the list."
+NO_ENDPOINT = handlers.NOT_FOUND[answers.REST]
 
 # ----- authentication ------------------------------------------------------------------
 
@@ -111,6 +117,30 @@ class BasicPassword(_Credentials):
 # ----- the API object ----------------------------------------------------------------------
 
 
+class DuplicateKey(ValueError):
+    """A JSON object that names one key twice: which value was meant is unknown."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise DuplicateKey(key)
+        found[key] = value
+    return found
+
+
+class StrictJson(Parser):
+    """JSON bodies, refusing an object with a key twice (json.loads keeps the last)."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        return cast(dict[str, Any], json.loads(request.body, object_pairs_hook=_object))
+
+
 class RestApi(NinjaAPI):
     """django-ninja's API, with the request's values kept for error messages and a JSON
     answer when a method is not allowed."""
@@ -147,6 +177,7 @@ api = RestApi(
         'HTTP Basic. Errors answer `{"errors": [{"code", "field", "message"}]}`.'
     ),
     urls_namespace="rest",
+    parser=StrictJson(),
     auth=[BearerToken(), CpanelToken(), BasicPassword()],
     # No request to an online validator: the page loads nothing from outside.
     docs=Swagger(settings={"validatorUrl": None}),
@@ -212,8 +243,10 @@ def _status(exc: MxrouteError) -> int:
         return 404
     if isinstance(exc, Conflict):
         return 409
-    if isinstance(exc, Unavailable):
+    if isinstance(exc, Unavailable | ConfigError):
         return 503
+    if isinstance(exc, TooLarge):
+        return 413
     if isinstance(exc, Forbidden):
         return 403
     if isinstance(exc, StepFailed):
@@ -226,7 +259,9 @@ def _status(exc: MxrouteError) -> int:
 @api.exception_handler(MxrouteError)
 def _refused(request: HttpRequest, exc: MxrouteError) -> HttpResponse:
     if isinstance(exc, ConfigError):
-        return _unexpected(request, exc)
+        # Only the operator can fix it (a broken zone file, a missing directory); the
+        # service tells owners no more than that, and operators the reason.
+        log.warning("%s %s: %s", request.method, request.path, exc.message)
     status = _status(exc)
     field = exc.field if isinstance(exc, InvalidInput) else None
     response = _errors(request, status, exc.code, exc.message, field)
@@ -248,6 +283,22 @@ def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if exc.status_code == 401:
         return _refused(request, Unauthenticated(accounts.WRONG_CREDENTIALS))
+    if isinstance(exc.__cause__, RequestDataTooBig):
+        return _errors(
+            request,
+            413,
+            "too_large",
+            "The request body is larger than this server takes; send a smaller one.",
+        )
+    if isinstance(exc.__cause__, DuplicateKey):
+        return _errors(
+            request,
+            400,
+            "duplicate_field",
+            f"The request body sends the field '{exc.__cause__.key}' more than once; send "
+            "each field once.",
+            exc.__cause__.key,
+        )
     if exc.status_code == 400:
         # Ninja's only 400 of its own: a body it cannot parse.
         return _errors(

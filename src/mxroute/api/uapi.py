@@ -15,7 +15,9 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from mxroute.api import cpanel
-from mxroute.errors import MxrouteError, Unauthenticated
+from mxroute.core.names import shown
+from mxroute.errors import InvalidInput
+from mxroute.service import Actor
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +28,6 @@ FUNCTIONS: dict[str, cpanel.Operation] = {
     "delete_mx": cpanel.delete_mx,
     "set_always_accept": cpanel.set_always_accept,
 }
-UNEXPECTED = "mxroute failed unexpectedly; the server's log has the details."
 
 
 def body(status: int, data: Any = None, errors: list[str] | None = None) -> dict[str, Any]:
@@ -45,25 +46,20 @@ def body(status: int, data: Any = None, errors: list[str] | None = None) -> dict
 def execute(request: HttpRequest, module: str, function: str) -> JsonResponse:
     """Run one UAPI function for the caller."""
     if request.method not in ("GET", "POST"):
-        answer = JsonResponse(body(0, errors=["Call UAPI functions by GET or POST."]), status=405)
-        answer["Allow"] = "GET, POST"
-        return answer
-    try:
-        actor = cpanel.authenticate(request, "uapi")
-    except Unauthenticated as exc:
-        status, headers = cpanel.refusal_status(exc)
-        return JsonResponse(body(0, errors=[exc.message]), status=status, headers=headers)
-    operation = FUNCTIONS.get(function) if module == cpanel.MODULE else None
-    if operation is None:
-        offered = ", ".join(f"{cpanel.MODULE}::{name}" for name in FUNCTIONS)
-        message = f"{module}::{function} is not a function mxroute offers; it offers {offered}."
-        return JsonResponse(body(0, errors=[message]))
-    try:
-        data = operation(cpanel.service(), actor, cpanel.Params.of(request))
-    except MxrouteError as exc:
-        status, headers = cpanel.failure_status(exc)
-        return JsonResponse(body(0, errors=[exc.message]), status=status, headers=headers)
-    except Exception:
-        log.exception("UAPI Email::%s failed", function)
-        return JsonResponse(body(0, errors=[UNEXPECTED]), status=500)
-    return JsonResponse(body(1, data))
+        refused = body(0, errors=["Call UAPI functions by GET or POST."])
+        return JsonResponse(refused, status=405, headers={"Allow": "GET, POST"})
+
+    def pick(params: cpanel.Params, actor: Actor) -> cpanel.Operation:
+        operation = FUNCTIONS.get(function) if module == cpanel.MODULE else None
+        if operation is None:
+            offered = ", ".join(f"{cpanel.MODULE}::{name}" for name in FUNCTIONS)
+            raise InvalidInput(
+                f"{shown(module)}::{shown(function)} is not a function mxroute offers; it "
+                f"offers {offered}.",
+                code="unknown_function",
+            )
+        return operation
+
+    outcome = cpanel.run(request, "uapi", pick)
+    shaped = body(1, outcome.data) if outcome.error is None else body(0, errors=[outcome.error])
+    return JsonResponse(shaped, status=outcome.status, headers=outcome.headers)

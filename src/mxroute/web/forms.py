@@ -29,7 +29,8 @@ class PanelForm(forms.Form):
     def zone_serial(self) -> int:
         """The zone serial the page was read at, as the hidden field carries it."""
         value = self.text("serial")
-        if not value.isdigit():
+        # ASCII digits only: "²" is a digit to str.isdigit, but no number to int().
+        if not (value.isascii() and value.isdigit()) or int(value) >= 1 << 32:
             raise InvalidInput(
                 "The form does not say which version of the zone it was read from; reload "
                 "the page and try again.",
