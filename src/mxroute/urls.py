@@ -9,6 +9,8 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from django.views.generic import RedirectView
 
+from mxroute.api import health
+
 urlpatterns: list[URLPattern | URLResolver] = [
     # One log-in page for every door, so every failed log-in is counted and throttled.
     path(
@@ -16,6 +18,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
         RedirectView.as_view(pattern_name="web:login", query_string=True, permanent=False),
     ),
     path("admin/", admin.site.urls),
+    path("healthz", health.healthz, name="healthz"),
     path("", include("mxroute.api.urls")),
     path("", include("mxroute.web.urls")),
 ]

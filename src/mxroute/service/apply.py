@@ -36,7 +36,7 @@ from mxroute.errors import (
 from mxroute.mta.base import RoutingTarget
 from mxroute.service.actor import Actor, not_managed
 from mxroute.service.addresses import managed_in_store
-from mxroute.service.history import actor_data, history_fields, record_store_step
+from mxroute.service.history import actor_data, history_fields, record_step, record_store_step
 from mxroute.service.intents import settle_domain
 from mxroute.service.locks import DomainLocks
 from mxroute.service.plans import ChangePlan, DomainFacts
@@ -45,6 +45,9 @@ log = logging.getLogger(__name__)
 
 # Domains applied together by a batch: as many locks held at once (file descriptors).
 BATCH_SIZE = 200
+# The steps whose last outcome the health check reports.
+ZONE_RELOAD = "zone_reload"
+LISTS_RELOAD = "lists_reload"
 
 
 @dataclass
@@ -72,6 +75,15 @@ def _with_pending_intents(domains: list[str]) -> set[str]:
 
     pending = Intent.objects.filter(state=Intent.State.PENDING, domain_name__in=domains)
     return set(pending.values_list("domain_name", flat=True))
+
+
+def _note_failed_reload(exc: BaseException) -> None:
+    """Keep a failed reload for the health check (never failing the failure's report)."""
+    if isinstance(exc, StepFailed) and exc.step in (ZONE_RELOAD, LISTS_RELOAD):
+        try:
+            record_step(exc.step, False, exc.message)
+        except Exception:
+            log.warning("could not record the failed %s", exc.step, exc_info=True)
 
 
 def facts_of(row: Any) -> DomainFacts:
@@ -140,6 +152,10 @@ class Applier:
                     )
                 with transaction.atomic():
                     record_store_step(data, data["actor"], after.serial if after else None)
+                    if done.written is not None:
+                        record_step(ZONE_RELOAD, True)
+                    if done.routing:
+                        record_step(LISTS_RELOAD, True)
                     Intent.objects.filter(pk=intent.pk).update(
                         state=Intent.State.APPLIED, settled_at=timezone.now()
                     )
@@ -234,10 +250,12 @@ class Applier:
                     )
                     for p in changed
                 )
+                record_step(LISTS_RELOAD, True)
                 Intent.objects.filter(pk=intent.pk).update(
                     state=Intent.State.APPLIED, settled_at=timezone.now()
                 )
-        except BaseException:
+        except BaseException as exc:
+            _note_failed_reload(exc)
             # The routing step puts its own entries back when its reload fails; after a
             # store failure they are put back from the store. Should that fail too, the
             # intent stays pending and the next start repairs them.
@@ -294,6 +312,7 @@ class Applier:
         self, plan: ChangePlan, done: _Done, intent_id: int, exc: BaseException
     ) -> BaseException:
         """Put back what ``done`` holds and abandon the intent; the error to raise."""
+        _note_failed_reload(exc)
         undone: list[str] = []
         problems: list[str] = []
         if isinstance(exc, StepFailed) and exc.undone:

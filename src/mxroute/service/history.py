@@ -114,3 +114,14 @@ def entries(rows: Any, limit: int) -> list[HistoryEntry]:
         )
         for c in rows.order_by("-at", "-id")[:limit]
     ]
+
+
+def record_step(step: str, ok: bool, message: str = "") -> None:
+    """Keep how the last run of ``step`` (a reload) went, for the health check."""
+    from django.utils import timezone
+
+    from mxroute.store.models import StepStatus
+
+    now = timezone.now()
+    if not StepStatus.objects.filter(step=step).update(ok=ok, message=message, at=now):
+        StepStatus.objects.create(step=step, ok=ok, message=message, at=now)

@@ -270,3 +270,16 @@ class Intent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.domain_name or '(batch)'}: {self.state}"
+
+
+class StepStatus(models.Model):
+    """How the last run of a reload step went (``zone_reload``, ``lists_reload``): what
+    ``/healthz`` tells a monitor. One row per step, updated by each change."""
+
+    step = models.CharField(max_length=40, primary_key=True)
+    ok = models.BooleanField()
+    message = models.TextField(blank=True, help_text="Why it failed; empty when it passed.")
+    at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.step}: {'ok' if self.ok else 'failed'} at {self.at:%Y-%m-%d %H:%M}"
