@@ -12,6 +12,7 @@ import getpass
 import json
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -88,6 +89,40 @@ def init(demo: bool) -> None:
     click.echo(f"mxroute data directory ready at {home}")
     for name in added:
         click.echo(f"  added demo domain {name}")
+
+
+@cli.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(file: Path) -> None:
+    """Write the data directory (store, settings, zones, routing lists) to FILE."""
+    from mxroute import backup
+
+    service = _service()
+    done = backup.backup(service.settings, file)
+    click.echo(
+        f"Backed up {done.domains} domain(s), {done.zone_files} zone file(s), {done.lists} "
+        f"routing list(s), the store and the settings to {file} (mode 0600: it holds secrets)."
+    )
+
+
+@cli.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+def restore_command(file: Path) -> None:
+    """Recreate the data directory (MXROUTE_HOME, which must be new) from a backup FILE."""
+    from mxroute import backup, djangoapp
+    from mxroute.config import load
+    from mxroute.service import Service
+
+    home = load().home
+    done = backup.restore(file, home)
+    djangoapp.setup(home)
+    djangoapp.migrate()
+    for line in Service(load(home)).reconcile():
+        click.echo(line, err=True)
+    click.echo(
+        f"Restored {done.domains} domain(s), {done.zone_files} zone file(s) and {done.lists} "
+        f"routing list(s) into {home}."
+    )
 
 
 # ----- domains ----------------------------------------------------------------------

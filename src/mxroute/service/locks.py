@@ -6,6 +6,9 @@ session advisory lock keyed by the domain, so that mail servers sharing one data
 queue too. It is never a store write lock: reads, log-ins and other domains go on.
 A writer that waits longer than ``wait_seconds`` is refused as busy.
 
+Every holder of a domain's lock also holds ``locks/writers.lock`` shared: a backup
+takes it alone (:meth:`DomainLocks.pause_writers`), so it never copies a change halfway.
+
 The lock is re-entrant within a thread, so a use-case may hold it across planning
 and applying while :meth:`DomainLocks.hold` is entered again by apply.
 """
@@ -28,6 +31,15 @@ log = logging.getLogger(__name__)
 
 _POLL_FIRST, _POLL_MAX = 0.005, 0.1
 _held = threading.local()
+WRITERS_LOCK = "writers.lock"
+_paused = (
+    "A backup of this data directory has held changes back for more than {seconds:g} s, so "
+    "this one was not made; try again in a minute."
+)
+_running = (
+    "Changes kept running for more than {seconds:g} s, so no backup was taken; try again "
+    "when the server is quieter."
+)
 
 
 def _advisory_key(zone: str) -> int:
@@ -55,22 +67,73 @@ class DomainLocks:
             finally:
                 counts[zone] -= 1
             return
-        fd = self._open(zone)
-        try:
-            if not self._acquire(zone, fd, wait):
-                yield False
-                return
-            counts[zone] = 1
+        with self._writing():
+            fd = self._open(zone)
             try:
-                yield True
+                if not self._acquire(zone, fd, wait):
+                    yield False
+                    return
+                counts[zone] = 1
+                try:
+                    yield True
+                finally:
+                    counts.pop(zone, None)
+                    self._release_advisory(zone)
             finally:
-                counts.pop(zone, None)
-                self._release_advisory(zone)
+                os.close(fd)  # closing the file releases the flock
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """The writers' lock, shared, for as long as this thread holds any domain's lock:
+        a backup (:meth:`pause_writers`) takes it alone, so it copies no change halfway."""
+        if getattr(_held, "writing", 0):
+            _held.writing += 1
+            try:
+                yield
+            finally:
+                _held.writing -= 1
+            return
+        fd = self._open_named(WRITERS_LOCK, "all domains")
+        try:
+            self._flock(fd, fcntl.LOCK_SH, self.wait_seconds, _paused)
+            _held.writing = 1
+            try:
+                yield
+            finally:
+                _held.writing = 0
         finally:
-            os.close(fd)  # closing the file releases the flock
+            os.close(fd)
+
+    @contextlib.contextmanager
+    def pause_writers(self, wait_seconds: float) -> Iterator[None]:
+        """No change of any domain runs in this data directory during the block: it waits
+        for those running to finish, and new ones wait for it (Busy after their limit)."""
+        fd = self._open_named(WRITERS_LOCK, "all domains")
+        try:
+            self._flock(fd, fcntl.LOCK_EX, wait_seconds, _running)
+            yield
+        finally:
+            os.close(fd)
+
+    @staticmethod
+    def _flock(fd: int, how: int, wait_seconds: float, busy: str) -> None:
+        deadline = time.monotonic() + wait_seconds
+        pause = _POLL_FIRST
+        while True:
+            try:
+                fcntl.flock(fd, how | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise Busy(busy.format(seconds=wait_seconds), code="busy") from None
+            time.sleep(pause)
+            pause = min(pause * 2, _POLL_MAX)
 
     def _open(self, zone: str) -> int:
-        path = self.locks_dir / f"domain-{zone}.lock"
+        return self._open_named(f"domain-{zone}.lock", f"the domain {zone}")
+
+    def _open_named(self, name: str, what: str) -> int:
+        path = self.locks_dir / name
         try:
             try:
                 return os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -80,7 +143,7 @@ class DomainLocks:
         except OSError as exc:
             raise StepFailed(
                 "lock",
-                f"Could not lock the domain {zone} with {path} ({exc.strerror or exc}); check "
+                f"Could not lock {what} with {path} ({exc.strerror or exc}); check "
                 f"that {self.locks_dir} is a directory mxroute may write to.",
             ) from exc
 
