@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the real servers the test suite drives (BIND, Exim, PostgreSQL, Chromium), from
+# Installs the real servers the test suite drives (BIND, Exim, PostgreSQL, Chromium, nginx), from
 # Debian's packages. Needs root; does nothing when everything is already there.
 set -euo pipefail
 
@@ -13,6 +13,9 @@ command -v unshare >/dev/null || need+=(util-linux)
 command -v chromium >/dev/null || need+=(chromium)
 command -v curl >/dev/null || need+=(curl)
 command -v openssl >/dev/null || need+=(openssl)
+command -v nginx >/dev/null || need+=(nginx)
+command -v systemd-analyze >/dev/null || need+=(systemd)
+command -v visudo >/dev/null || need+=(sudo)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

@@ -431,3 +431,13 @@ def test_the_web_settings_are_checked(tmp_path: Path) -> None:
     (tmp_path / "mxroute.toml").write_text('[web]\ntrusted_proxies = ["proxy.example"]\n')
     with pytest.raises(ConfigError, match="IPv4 or IPv6 address or network"):
         config.load(tmp_path)
+
+
+def test_the_deployment_guides_settings_load(tmp_path: Path) -> None:
+    from tests.docblocks import block_after
+
+    (tmp_path / "mxroute.toml").write_text(block_after("deployment.md", "deployment-settings"))
+    loaded = config.load(tmp_path)
+    assert loaded.zone_reload_command == "rndc reload {zone}"
+    assert loaded.trusted_proxies == ("127.0.0.1/32",)
+    assert loaded.lists_dir == Path("/etc/exim4/mxroute")

@@ -57,7 +57,21 @@ def error_page(request: HttpRequest, title: str, message: str, status: int) -> H
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    """Django's CSRF refusal as a page in the panel's words (nothing was changed)."""
+    """Django's CSRF refusal as a page in the panel's words (nothing was changed).
+
+    A browser on HTTPS whose request reached mxroute as plain HTTP is not an expired
+    form: a reverse proxy did not say the scheme, or mxroute does not believe it.
+    """
+    origin = request.META.get("HTTP_ORIGIN", "")
+    if origin.startswith("https://") and not request.is_secure():
+        return error_page(
+            request,
+            "Proxy not trusted",
+            "This page was sent over HTTPS but reached mxroute as plain HTTP, so it could not "
+            "be checked and nothing was changed; the reverse proxy must send "
+            "X-Forwarded-Proto, and its address must be in [web] trusted_proxies.",
+            403,
+        )
     return error_page(
         request,
         "Form expired",
