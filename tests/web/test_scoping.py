@@ -134,3 +134,23 @@ def test_a_post_with_the_csrf_token_from_the_page_is_accepted(panel: Panel) -> N
     )
     assert response.status_code == 302
     assert Domain.objects.get(name=ALICE).mode == "local"
+
+
+def test_a_form_sent_over_https_through_an_untrusted_proxy_says_so(panel: Panel) -> None:
+    # The browser is on HTTPS; the request reached mxroute as plain HTTP (a proxy that
+    # does not send X-Forwarded-Proto, or is not in [web] trusted_proxies).
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(panel.alice)
+    tree = page(client.get(f"/domains/{ALICE}/"))
+    form = tree.one("form", action=f"/domains/{ALICE}/routing/")
+    token = form.one("input", name="csrfmiddlewaretoken").attrs["value"]
+    before = panel.state()
+    refused = client.post(
+        f"/domains/{ALICE}/routing/",
+        {"mode": "local", "csrfmiddlewaretoken": token},
+        HTTP_ORIGIN="https://testserver",
+    )
+    assert refused.status_code == 403
+    text = refused.content.decode()
+    assert "Proxy not trusted" in text and "X-Forwarded-Proto" in text
+    assert panel.state() == before
