@@ -16,6 +16,7 @@ refuses, saying so, rather than write an archive that restores without it.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -25,12 +26,16 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from mxroute import __version__, privacy
 from mxroute.atomic import write_atomically
 from mxroute.config import CONFIG_FILE, Settings, load
 from mxroute.errors import ConfigError
 from mxroute.mta.lists import FILES as LIST_FILES
+
+if TYPE_CHECKING:
+    from mxroute.service import Service
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -51,10 +56,7 @@ class Summary:
 
 def backup(settings: Settings, target: Path) -> Summary:
     """Write the archive of ``settings``' data directory to ``target`` (replaced atomically)."""
-    from mxroute.dns.zonefile import ZoneFileBackend
-    from mxroute.mta.lists import RoutingLists
     from mxroute.service import Service
-    from mxroute.store.models import Domain
 
     if settings.database_url:
         raise ConfigError(
@@ -63,43 +65,70 @@ def backup(settings: Settings, target: Path) -> Summary:
             "files with yours."
         )
     service = Service(settings)
-    buffer = io.BytesIO()
-    with (
-        service.locks.pause_writers(PAUSE_SECONDS),
-        tarfile.open(fileobj=buffer, mode="w:gz") as archive,
-    ):
-        names = sorted(Domain.objects.values_list("name", flat=True))
-        zones = 0
-        if isinstance(service.zones, ZoneFileBackend):
-            for name in names:
-                path = service.zones.path(name)
-                if path.is_file():
-                    relative = service.zones.file_template.format(zone=name)
-                    _add(archive, f"zones/{relative}", path.read_bytes())
-                    zones += 1
-        lists = service.routing.snapshot() if isinstance(service.routing, RoutingLists) else {}
-        for name, data in sorted(lists.items()):
-            _add(archive, f"lists/{name}", data)
-        for name in SECRETS:
-            path = settings.home / name
-            if path.is_file():
-                _add(archive, name, path.read_bytes())
-        _add(archive, STORE, _store_copy(settings.database_path))
-        manifest = {
-            "format": FORMAT,
-            "mxroute": __version__,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "domains": len(names),
-        }
-        _add(archive, MANIFEST, json.dumps(manifest, indent=2).encode())
+    # Written beside the target and renamed over it: memory stays small whatever the
+    # number of zones, and a failed backup never replaces a good one.
     try:
-        write_atomically(target, buffer.getvalue(), mode=privacy.PRIVATE_FILE, keep_existing=False)
+        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")  # 0600
     except OSError as exc:
-        raise ConfigError(
-            f"Cannot write the backup to {target} ({exc.strerror or exc}); choose a file in a "
-            "directory this user may write to."
-        ) from None
+        raise _unwritable(target, exc) from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            with (
+                service.locks.pause_writers(PAUSE_SECONDS),
+                tarfile.open(fileobj=handle, mode="w:gz") as archive,
+            ):
+                names, zones, lists = _write(archive, settings, service)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, target)
+    except OSError as exc:
+        raise _unwritable(target, exc) from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
     return Summary(len(names), zones, len(lists))
+
+
+def _write(
+    archive: tarfile.TarFile, settings: Settings, service: Service
+) -> tuple[list[str], int, dict[str, bytes]]:
+    """Add everything to ``archive``; the domains, the zone files added, the lists."""
+    from mxroute.dns.zonefile import ZoneFileBackend
+    from mxroute.mta.lists import RoutingLists
+    from mxroute.store.models import Domain
+
+    names = sorted(Domain.objects.values_list("name", flat=True))
+    zones = 0
+    if isinstance(service.zones, ZoneFileBackend):
+        for name in names:
+            path = service.zones.path(name)
+            if path.is_file():
+                relative = service.zones.file_template.format(zone=name)
+                _add(archive, f"zones/{relative}", path.read_bytes())
+                zones += 1
+    lists = service.routing.snapshot() if isinstance(service.routing, RoutingLists) else {}
+    for name, data in sorted(lists.items()):
+        _add(archive, f"lists/{name}", data)
+    for name in SECRETS:
+        path = settings.home / name
+        if path.is_file():
+            _add(archive, name, path.read_bytes())
+    _add(archive, STORE, _store_copy(settings.database_path))
+    manifest = {
+        "format": FORMAT,
+        "mxroute": __version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "domains": len(names),
+    }
+    _add(archive, MANIFEST, json.dumps(manifest, indent=2).encode())
+    return names, zones, lists
+
+
+def _unwritable(target: Path, exc: OSError) -> ConfigError:
+    return ConfigError(
+        f"Cannot write the backup to {target} ({exc.strerror or exc}); choose a file in a "
+        "directory this user may write to."
+    )
 
 
 def restore(source: Path, home: Path) -> Summary:
