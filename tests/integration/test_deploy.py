@@ -23,7 +23,14 @@ import pytest
 
 from tests.components import require
 from tests.integration.cli import MXROUTE, Mxroute
-from tests.integration.test_serve import PASSWORD, Server, _cookies, _free_port, serving
+from tests.integration.test_serve import (
+    PASSWORD,
+    Server,
+    _cookies,
+    _free_port,
+    self_signed,
+    serving,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -114,42 +121,11 @@ def behind_nginx() -> Iterator[tuple[Mxroute, ThroughProxy, str]]:
         cli.ok("init", "--demo")
         cli.ok("user", "add", "boss", "--admin", "--password", PASSWORD)
         token = json.loads(cli.ok("token", "create", "boss", "--name", "proxy", "--json"))["token"]
-        cert, key = _certificate(work)
+        cert, key = self_signed(work)
         with serving(cli) as server, nginx(work, server.port, cert, key) as (port, _):
             yield cli, ThroughProxy(port, "", cert), token
     finally:
         shutil.rmtree(work, ignore_errors=True)
-
-
-def _certificate(work: Path) -> tuple[Path, Path]:
-    openssl = shutil.which("openssl")
-    require(None if openssl else "no 'openssl' command", "OpenSSL")
-    cert, key = work / "cert.pem", work / "key.pem"
-    subprocess.run(
-        [
-            str(openssl),
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-            "-days",
-            "2",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
 
 
 def _form_token(body: str) -> str:

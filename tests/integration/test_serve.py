@@ -115,12 +115,11 @@ def mxroute() -> Iterator[Mxroute]:
     shutil.rmtree(home, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
-def certificate(mxroute: Mxroute) -> tuple[Path, Path]:
+def self_signed(directory: Path) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1 and its key, made by ``openssl req``."""
     openssl = shutil.which("openssl")
     require(None if openssl else "no 'openssl' command", "OpenSSL")
-    cert, key = mxroute.home / "cert.pem", mxroute.home / "key.pem"
+    cert, key = directory / "cert.pem", directory / "key.pem"
     subprocess.run(
         [
             str(openssl),
@@ -146,6 +145,11 @@ def certificate(mxroute: Mxroute) -> tuple[Path, Path]:
         capture_output=True,
     )
     return cert, key
+
+
+@pytest.fixture(scope="module")
+def certificate(mxroute: Mxroute) -> tuple[Path, Path]:
+    return self_signed(mxroute.home)
 
 
 @pytest.fixture(scope="module")

@@ -123,12 +123,17 @@ def test_the_login_form_needs_its_csrf_token_too(panel: Panel) -> None:
     assert client.get("/").status_code == 302
 
 
-def test_a_post_with_the_csrf_token_from_the_page_is_accepted(panel: Panel) -> None:
+def _routing_form(panel: Panel) -> tuple[Client, str]:
+    """alice's client (CSRF checked) and the token of her domain page's routing form."""
     client = Client(enforce_csrf_checks=True)
     client.force_login(panel.alice)
     tree = page(client.get(f"/domains/{ALICE}/"))
     form = tree.one("form", action=f"/domains/{ALICE}/routing/")
-    token = form.one("input", name="csrfmiddlewaretoken").attrs["value"]
+    return client, form.one("input", name="csrfmiddlewaretoken").attrs["value"]
+
+
+def test_a_post_with_the_csrf_token_from_the_page_is_accepted(panel: Panel) -> None:
+    client, token = _routing_form(panel)
     response = client.post(
         f"/domains/{ALICE}/routing/", {"mode": "local", "csrfmiddlewaretoken": token}
     )
@@ -139,11 +144,7 @@ def test_a_post_with_the_csrf_token_from_the_page_is_accepted(panel: Panel) -> N
 def test_a_form_sent_over_https_through_an_untrusted_proxy_says_so(panel: Panel) -> None:
     # The browser is on HTTPS; the request reached mxroute as plain HTTP (a proxy that
     # does not send X-Forwarded-Proto, or is not in [web] trusted_proxies).
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(panel.alice)
-    tree = page(client.get(f"/domains/{ALICE}/"))
-    form = tree.one("form", action=f"/domains/{ALICE}/routing/")
-    token = form.one("input", name="csrfmiddlewaretoken").attrs["value"]
+    client, token = _routing_form(panel)
     before = panel.state()
     refused = client.post(
         f"/domains/{ALICE}/routing/",
