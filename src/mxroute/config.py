@@ -21,6 +21,8 @@ settings. A bad one is :class:`ConfigError` with one sentence naming the setting
 - ``[database] url``: ``sqlite://`` or ``postgres(ql)://``;
 - ``[changes] max_mx_records``: 1 to 100 (default 32); ``[changes] wait_seconds``: how
   long a change waits for another change of the same domain, above 0, at most 60;
+  ``[changes] settle_seconds``: how often ``mxroute serve`` settles the changes of
+  commands killed meanwhile, above 0, at most 60 (default 30);
 - ``[web] trusted_proxies``: the addresses or networks of reverse proxies whose
   ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are believed (default none);
   ``[web] max_body_bytes``: 1,024 to 67,108,864 (default 1 MiB); ``[web] max_requests``:
@@ -118,6 +120,7 @@ class Settings:
     resolver_timeout: float = 3.0
     max_mx_records: int = 32
     wait_seconds: float = 60.0
+    settle_seconds: float = 30.0
     trusted_proxies: tuple[str, ...] = ()
     max_body_bytes: int = 1 << 20
     max_requests: int = 256
@@ -412,6 +415,7 @@ _KEYS: dict[tuple[str, str], tuple[str, Callable[[object, _Origin], Any]]] = {
     ("resolver", "timeout"): ("resolver_timeout", _seconds),
     ("changes", "max_mx_records"): ("max_mx_records", _max_mx),
     ("changes", "wait_seconds"): ("wait_seconds", _seconds),
+    ("changes", "settle_seconds"): ("settle_seconds", _seconds),
     ("web", "trusted_proxies"): ("trusted_proxies", _networks),
     ("web", "max_body_bytes"): ("max_body_bytes", _body_bytes),
     ("web", "max_requests"): ("max_requests", _requests),

@@ -8,15 +8,21 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import logging
 import os
 import resource
 import socket
+import threading
+import time
 import warnings
 from collections.abc import Callable
 
 from mxroute.errors import ConfigError
 
+log = logging.getLogger(__name__)
+
 KEEP_ALIVE_SECONDS = 5
+
 BACKLOG = 2048
 WANTED_FILES = 65536
 # Descriptors kept for what is not a client: the database, zone and list files, locks,
@@ -65,6 +71,7 @@ def serve(
 
     web = settings.MXROUTE
     connections = _open_files_for_connections()
+    threading.Thread(target=_settle_forever, name="mxroute-settle", daemon=True).start()
     trusted = ",".join(web.trusted_proxies)
     uvicorn.run(
         "mxroute.asgi:application",
@@ -120,6 +127,28 @@ def _reconcile(echo: Callable[[str], None]) -> None:
 
     for line in Service(settings.MXROUTE).reconcile():
         echo(line)
+
+
+def _settle_forever() -> None:
+    """Settle, every ``[changes] settle_seconds``, the changes that a killed command left
+    pending while this server runs (its own are settled by each next change).
+
+    Safe beside live writers: an intent whose domain is locked is someone's change in
+    progress and is left alone (:func:`mxroute.service.intents.reconcile`).
+    """
+    from django.conf import settings
+    from django.db import close_old_connections
+
+    from mxroute.service import Service
+
+    while True:
+        time.sleep(settings.MXROUTE.settle_seconds)
+        try:
+            Service(settings.MXROUTE).reconcile()
+        except Exception:
+            log.exception("settling interrupted changes failed; trying again later")
+        finally:
+            close_old_connections()
 
 
 def _check_free(host: str, port: int) -> None:

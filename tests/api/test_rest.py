@@ -482,3 +482,22 @@ def test_an_administrator_whose_zone_cannot_be_read_gets_503_with_the_reason(
     [error] = answer.json()["errors"]
     assert error["code"] != "internal_error"
     assert "alice.test.zone" in error["message"]  # the operator is told which file
+
+
+def test_a_query_parameter_sent_twice_with_two_values_is_refused(
+    rest: Rest, people: People, api_settings: Settings
+) -> None:
+    before = data_state(api_settings)
+    answer = rest.call(
+        "DELETE", "/domains/alice.test/mx/10/mx.self.test?serial=1&serial=2", people.alice
+    )
+    assert answer.status_code == 400
+    assert answer.json()["errors"][0]["code"] == "duplicate_field"
+    assert data_state(api_settings) == before
+
+
+def test_a_query_with_too_many_parameters_is_413_not_500(rest: Rest, people: People) -> None:
+    query = "&".join(f"p{i}=1" for i in range(1500))
+    answer = rest.call("GET", f"/domains?{query}", people.alice)
+    assert answer.status_code == 413
+    assert answer.json()["errors"][0]["code"] == "too_large"

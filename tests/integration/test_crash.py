@@ -10,6 +10,7 @@ routing lists say what the store says. At the end, a write succeeds and named se
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -61,6 +62,7 @@ def _store_mode(home: Path) -> tuple[str, str | None]:
 
 def _settled(
     mxroute: Mxroute,
+    server: NamedServer,
     zone_file: Path,
     before: set[tuple[int, str]],
     after: set[tuple[int, str]],
@@ -81,6 +83,9 @@ def _settled(
     else:
         assert len(history) == history_before, f"round {round_}: a history row too many"
     assert _pending(home) == 0
+    # named serves what the file and the history say (a writer killed between its
+    # rename and its reload is reloaded when settled).
+    server.wait_serial(ZONE, int(listed["serial"]))
     lists = parse({n: (home / "lists" / n).read_bytes() for n in FILES})
     mode, detected = _store_mode(home)
     effective = detected if mode == "auto" else mode
@@ -139,7 +144,7 @@ def test_kill_9_at_random_points_of_cli_writes_loses_nothing(
         time.sleep(rng.uniform(0, span * 1.2))
         process.send_signal(signal.SIGKILL)
         process.wait()
-        landed += _settled(mxroute, zone_file, before, after, history_before, round_)
+        landed += _settled(mxroute, server, zone_file, before, after, history_before, round_)
     # Some kills landed before the zone write and some after: both paths were taken.
     assert 0 < landed < KILLS
     mxroute.ok("mx", "add", ZONE, "30", "mx3.example.test")
@@ -188,9 +193,32 @@ def test_kill_9_of_the_server_during_writes_loses_nothing(
             time.sleep(rng.uniform(0, 0.4))
             _kill_server(live.port)
             connection.close()
-        landed += _settled(mxroute, zone_file, before, after, history_before, round_)
+        landed += _settled(mxroute, server, zone_file, before, after, history_before, round_)
     assert landed > 0
     mxroute.ok("mx", "add", ZONE, "30", "mx3.example.test")
+    assert (30, "mx3.example.test") in server.query_mx(ZONE)[0]
+
+
+def test_a_writer_killed_before_its_reload_is_reloaded_when_settled(
+    served: tuple[Mxroute, NamedServer], tmp_path: Path
+) -> None:
+    mxroute, server = served
+    reload_command = mxroute.env["MXROUTE_DNS_RELOAD_COMMAND"]
+    marker = tmp_path / "reloading"
+    # The zone file is in place when the reload starts: kill the writer right there.
+    mxroute.env["MXROUTE_DNS_RELOAD_COMMAND"] = f"sh -c 'touch {marker}; sleep 60'"
+    process = _start(mxroute, "mx", "add", ZONE, "30", "mx3.example.test")
+    deadline = time.monotonic() + 60
+    while not marker.exists():
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert (30, "mx3.example.test") not in server.query_mx(ZONE)[0]  # named has the old zone
+    mxroute.env["MXROUTE_DNS_RELOAD_COMMAND"] = reload_command
+    done = mxroute.run("mx", "list", ZONE, "--json")
+    assert "had reached its zone, so it was completed" in done.stderr
+    server.wait_serial(ZONE, int(json.loads(done.stdout)["serial"]))
     assert (30, "mx3.example.test") in server.query_mx(ZONE)[0]
 
 
@@ -201,3 +229,38 @@ def _kill_server(port: int) -> None:
     )
     for pid in out.stdout.split():
         os.kill(int(pid), signal.SIGKILL)
+
+
+def test_a_running_server_settles_a_killed_commands_change(tmp_path: Path) -> None:
+    from tests.integration.test_serve import serving
+
+    home = tmp_path / "data"
+    marker = tmp_path / "reloading"
+    mxroute = Mxroute(
+        home,
+        {
+            "MXROUTE_SERVER_NAMES": "mx.self.test",
+            "MXROUTE_SERVER_ADDRESSES": "192.0.2.1",
+            "MXROUTE_CHANGES_SETTLE_SECONDS": "1",
+        },
+    )
+    mxroute.ok("init")
+    mxroute.ok("domain", "add", ZONE, "--mx", "10 mx.self.test")
+    with serving(mxroute):
+        # Killed during its lists reload: the lists say remote, the store local.
+        mxroute.env["MXROUTE_MTA_RELOAD_COMMAND"] = f"sh -c 'touch {marker}; sleep 60'"
+        process = _start(mxroute, "routing", "set", ZONE, "remote")
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.02)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        assert _pending(home) == 1
+        # No command runs now: the server alone settles it.
+        deadline = time.monotonic() + 20
+        while _pending(home):
+            assert time.monotonic() < deadline, "the server did not settle the change"
+            time.sleep(0.2)
+        lists = parse({n: (home / "lists" / n).read_bytes() for n in FILES})
+        assert lists[ZONE].value == "local" == _store_mode(home)[1]

@@ -7,6 +7,8 @@ died there. Real ``kill -9``s of real processes are in tests/integration/test_cr
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -161,3 +163,31 @@ def test_detect_all_repairs_a_routing_entry_removed_by_hand(service: Service) ->
     assert ZONE not in _lists(service)
     service.detect_all(actor=ACTOR)
     assert _lists(service)[ZONE] is Mode.LOCAL
+
+
+def test_detect_all_does_not_hold_other_domains_while_one_is_busy(tmp_path: Path, db: None) -> None:
+    service = Service(make_settings(tmp_path))
+    for name in ("a.test", "b.test"):
+        service.add_domain(name, actor=ACTOR, mx=[MXRecord(10, "mx.self.test")])
+    held, release = threading.Event(), threading.Event()
+    released_at: list[float] = []
+
+    def slow_change() -> None:  # another writer of a.test, in the middle of its reload
+        with service.locks.hold("a.test"):
+            held.set()
+            release.wait(10)
+            released_at.append(time.time())
+
+    writer = threading.Thread(target=slow_change)
+    writer.start()
+    held.wait(10)
+    threading.Timer(1.0, release.set).start()
+    results, failures = service.detect_all(actor=ACTOR)
+    writer.join()
+    assert failures == {}
+    assert sorted(r.domain for r in results) == ["a.test", "b.test"]
+    b = Domain.objects.get(name="b.test")
+    a = Domain.objects.get(name="a.test")
+    assert b.detected_at is not None and a.detected_at is not None
+    # b.test was detected while a.test's writer still held it; a.test after.
+    assert b.detected_at.timestamp() < released_at[0] <= a.detected_at.timestamp()

@@ -32,9 +32,10 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import URLPattern, URLResolver
+from django.utils.datastructures import MultiValueDict
 from ninja import NinjaAPI, P, PathEx, QueryEx, Status, Swagger
 from ninja.errors import HttpError, ValidationError, ValidationErrorContext
 from ninja.parser import Parser
@@ -139,6 +140,19 @@ class StrictJson(Parser):
 
     def parse_body(self, request: HttpRequest) -> dict[str, Any]:
         return cast(dict[str, Any], json.loads(request.body, object_pairs_hook=_object))
+
+    def parse_querydict(
+        self, data: MultiValueDict[str, Any], list_fields: list[str], request: HttpRequest
+    ) -> dict[str, Any]:
+        """Query parameters, refusing one sent twice with two values (Django keeps the last)."""
+        for key in data:
+            if key not in list_fields and len(set(data.getlist(key))) > 1:
+                raise InvalidInput(
+                    f"The query sends '{key}' more than once with different values; send it once.",
+                    code="duplicate_field",
+                    field=key,
+                )
+        return super().parse_querydict(data, list_fields, request)
 
 
 class RestApi(NinjaAPI):
@@ -272,6 +286,17 @@ def _refused(request: HttpRequest, exc: MxrouteError) -> HttpResponse:
     elif status == 401:
         response["WWW-Authenticate"] = CHALLENGE
     return response
+
+
+@api.exception_handler(TooManyFieldsSent)
+def _too_many_fields(request: HttpRequest, exc: TooManyFieldsSent) -> HttpResponse:
+    return _errors(
+        request,
+        413,
+        "too_large",
+        "The request sends more parameters than this server takes (1,000); send only the "
+        "ones the call uses.",
+    )
 
 
 @api.exception_handler(ValidationError)

@@ -54,6 +54,11 @@ class ZoneStore(Protocol):
         """Remove a zone that still matches ``expected`` (undoing a create); Conflict if not."""
         ...
 
+    def publish(self, zone: str) -> None:
+        """Make the DNS server serve the zone as it is now (reload it); StepFailed if it
+        cannot. Nothing to do where every write is served at once."""
+        ...
+
     def shared_with(self, zone: str, managed: Managed, *, thorough: bool = False) -> str | None:
         """The other managed domain (of those ``managed`` keeps) stored in the same place
         as ``zone`` (a zone file that is a link to another's), if any; ``thorough`` also

@@ -56,6 +56,9 @@ class MemoryZones:
                 raise Conflict(f"The zone {zone} changed since it was created; it was kept.")
             del self.zones[zone]
 
+    def publish(self, zone: str) -> None:
+        """Nothing to do: a write here is served at once."""
+
     def shared_with(self, zone: str, managed: Managed, *, thorough: bool = False) -> str | None:
         """Never: each zone here is its own."""
         return None

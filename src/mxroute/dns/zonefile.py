@@ -745,6 +745,16 @@ class ZoneFileBackend:
                 "zone_check", self.check_command, cwd=self.zones_dir, zone=zone, file=str(file)
             )
 
+    def publish(self, zone: str) -> None:
+        """Have the name server load the zone file as it is (its reload command, if any):
+        for a change completed after its writer died between the rename and the reload."""
+        zone = parse_domain(zone)
+        if self.reload_command:
+            self._reload(zone, self.path(zone))
+
+    def _reload(self, zone: str, path: Path) -> None:
+        run_hook("zone_reload", self.reload_command, cwd=self.zones_dir, zone=zone, file=str(path))
+
     def _replace(self, zone: str, path: Path, data: bytes, undo: bytes, undo_serial: int) -> None:
         """Check, atomically install, reload; a failed reload installs ``undo`` and reloads.
 
@@ -758,9 +768,7 @@ class ZoneFileBackend:
         if not self.reload_command:
             return
         try:
-            run_hook(
-                "zone_reload", self.reload_command, cwd=self.zones_dir, zone=zone, file=str(path)
-            )
+            self._reload(zone, path)
         except StepFailed as failed:
             log.warning("reload of %s failed; putting the previous zone file back", zone)
             try:
@@ -774,13 +782,7 @@ class ZoneFileBackend:
                 ) from exc
             # Best effort: if named loaded the change, it must load the undo too.
             with contextlib.suppress(StepFailed):
-                run_hook(
-                    "zone_reload",
-                    self.reload_command,
-                    cwd=self.zones_dir,
-                    zone=zone,
-                    file=str(path),
-                )
+                self._reload(zone, path)
             raise StepFailed(
                 failed.step,
                 failed.message,

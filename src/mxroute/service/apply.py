@@ -172,8 +172,9 @@ class Applier:
         """Apply plans that change no zone (a detection of many domains), in chunks.
 
         Each chunk of :data:`BATCH_SIZE` domains is applied as one change under their
-        locks: each domain's zone and row must still be what its plan was made from
-        (else it is left out, for the caller to detect on its own); then one intent,
+        locks: a domain whose lock another change holds, or whose zone or row is no
+        longer what its plan was made from, is left out (for the caller to detect on its
+        own, waiting for that domain alone); then one intent,
         one change of the routing entries (every domain of the chunk, so entries that
         drifted are repaired), and one transaction for the rows, history and intent.
         Returns the plans applied and, per domain, why a chunk failed.
@@ -183,10 +184,14 @@ class Applier:
         if any(p.mx_changed for p in plans):
             raise ValueError("apply_batch takes plans that change no zone")
         for start in range(0, len(plans), BATCH_SIZE):
-            chunk = plans[start : start + BATCH_SIZE]
             with contextlib.ExitStack() as stack:
-                for plan in chunk:
-                    stack.enter_context(self.locks.hold(plan.domain))
+                # A domain another change holds is left out, not waited for (holding the
+                # rest of the chunk meanwhile): the caller detects it on its own after.
+                chunk = [
+                    plan
+                    for plan in plans[start : start + BATCH_SIZE]
+                    if stack.enter_context(self.locks.hold(plan.domain, wait=False))
+                ]
                 for zone in _with_pending_intents([p.domain for p in chunk]):
                     settle_domain(zone, self.zones, self.routing)
                 rows = _rows([p.domain for p in chunk])

@@ -115,6 +115,15 @@ def _settle(intent: Any, zones: ZoneStore) -> str:
         state = Intent.State.APPLIED if reached else Intent.State.ABANDONED
         Intent.objects.filter(pk=intent.pk).update(state=state, settled_at=timezone.now())
     if reached:
+        # The writer may have died between the rename and the reload: the name server
+        # must serve what the history now says.
+        try:
+            zones.publish(zone)
+        except MxrouteError as exc:
+            return (
+                f"An interrupted change of {zone} had reached its zone, so it was completed "
+                f"({data['summary']}), but reloading the zone failed: {exc.message}"
+            )
         return (
             f"An interrupted change of {zone} had reached its zone, so it was completed: "
             f"{data['summary']}"
