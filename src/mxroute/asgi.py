@@ -18,4 +18,5 @@ application = Guard(
     get_asgi_application(),
     max_body_bytes=settings.MXROUTE.max_body_bytes,
     max_requests=settings.MXROUTE.max_requests,
+    body_seconds=settings.MXROUTE.header_timeout,
 )

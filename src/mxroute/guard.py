@@ -4,12 +4,15 @@ Django reads a whole body before any middleware or view sees it. A body larger t
 ``[web] max_body_bytes`` is refused here with 413, as soon as its Content-Length (or,
 for a chunked body, its bytes so far) says so, before Django buffers it. Beyond
 ``[web] max_requests`` requests at once, another gets 503 with Retry-After at once
-rather than queueing behind the rest. Both answers are in the door's own JSON shape
+rather than queueing behind the rest; and a body must arrive within ``[web]
+header_timeout`` (the time a client has for its headers, again), else 408, so that
+slow clients cannot keep those slots. The answers are in the door's own JSON shape
 (:mod:`mxroute.api.answers`).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -27,10 +30,13 @@ RETRY_SECONDS = 2
 class Guard:
     """Wraps an ASGI application with the body and concurrency limits."""
 
-    def __init__(self, app: App, *, max_body_bytes: int, max_requests: int) -> None:
+    def __init__(
+        self, app: App, *, max_body_bytes: int, max_requests: int, body_seconds: float
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.max_requests = max_requests
+        self.body_seconds = body_seconds
         self.active = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -54,20 +60,31 @@ class Guard:
             self.active -= 1
 
     async def _bounded(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Run the app; stop a body that grows past the limit and answer 413 for it."""
+        """Run the app; stop a body that grows past the limit (413) or does not arrive in
+        time (408), so that no client holds one of the request slots as long as it likes."""
         seen = 0
-        overflow = False
+        refusal: tuple[int, str, str] | None = None
+        complete = False
+        deadline = asyncio.get_running_loop().time() + self.body_seconds
         started = False
 
         async def counted() -> Message:
-            nonlocal seen, overflow
-            if overflow:
+            nonlocal seen, refusal, complete
+            if refusal is not None:
                 return {"type": "http.disconnect"}
-            message = await receive()
+            if complete:
+                return await receive()  # Django waiting for the client to go: no limit
+            try:
+                left = deadline - asyncio.get_running_loop().time()
+                message = await asyncio.wait_for(receive(), max(left, 0))
+            except TimeoutError:
+                refusal = (408, "too_slow", self._too_slow())
+                return {"type": "http.disconnect"}  # Django stops reading at a disconnect
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
+                complete = not message.get("more_body", False)
                 if seen > self.max_body_bytes:
-                    overflow = True  # Django stops reading at a disconnect
+                    refusal = (413, "too_large", self._too_large())
                     return {"type": "http.disconnect"}
             return message
 
@@ -78,8 +95,11 @@ class Guard:
             await send(message)
 
         await self.app(scope, counted, watched)
-        if overflow and not started:
-            await _refuse(scope, send, 413, "too_large", self._too_large())
+        if refusal is not None and not started:
+            await _refuse(scope, send, *refusal)
+
+    def _too_slow(self) -> str:
+        return f"The request body did not arrive within {self.body_seconds:g} s; send it at once."
 
     def _too_large(self) -> str:
         return (

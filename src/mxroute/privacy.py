@@ -11,6 +11,7 @@ can list it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from pathlib import Path
@@ -23,6 +24,10 @@ PRIVATE_DIR = 0o700
 PASSAGE_DIR = 0o711  # others may pass through to a named file, not list or read
 SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
 SECRET_KEY_FILE = "secret_key"
+LOG_FILE = "mxroute.log"
+# Directories others may read (the servers do) but never write: a zone or a list
+# replaced by another local user would route mail anywhere.
+NO_WRITE_BY_OTHERS = 0o022
 
 
 def home_mode(settings: Settings) -> int:
@@ -33,7 +38,7 @@ def home_mode(settings: Settings) -> int:
 
 def private_files(settings: Settings) -> list[Path]:
     """The secret files of the data directory (those that exist or may)."""
-    files = [settings.config_path, settings.home / SECRET_KEY_FILE]
+    files = [settings.config_path, settings.home / SECRET_KEY_FILE, settings.home / LOG_FILE]
     if not settings.database_url:
         files.append(settings.database_path)
         files += [Path(f"{settings.database_path}{end}") for end in SQLITE_COMPANIONS]
@@ -56,8 +61,11 @@ def repair(settings: Settings) -> list[str]:
     """Take away what others may do with the data directory's secrets; what was fixed,
     one sentence each."""
     fixed: list[str] = []
-    wanted = {settings.home: home_mode(settings)}
+    wanted = {settings.home: home_mode(settings), settings.locks_dir: PRIVATE_DIR}
     wanted.update(dict.fromkeys(private_files(settings), PRIVATE_FILE))
+    for directory in (settings.zones_dir, settings.lists_dir):
+        with contextlib.suppress(OSError):
+            wanted[directory] = stat.S_IMODE(directory.stat().st_mode) & ~NO_WRITE_BY_OTHERS
     for path, mode in wanted.items():
         try:
             info = path.lstat()

@@ -22,6 +22,7 @@ Everything comes from :func:`mxroute.config.load` (``$MXROUTE_HOME``, its
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
@@ -240,6 +241,14 @@ class LogFile(RotatingFileHandler):
     def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 (logging's name)
         """Drop the record: a log file must not add lines to a command's output."""
 
+    def _open(self):  # type: ignore[no-untyped-def]
+        # The log names domains, users and paths: private like the store (0600), and
+        # each rotated file too.
+        stream = super()._open()
+        with contextlib.suppress(OSError):
+            os.fchmod(stream.fileno(), 0o600)
+        return stream
+
 
 def logging_config(home: Path, debug: bool) -> dict[str, Any]:
     """``LOGGING``: warnings to ``home/mxroute.log``; standard error only when ``debug``.
@@ -250,6 +259,9 @@ def logging_config(home: Path, debug: bool) -> dict[str, Any]:
         # Django's defaults print to the console; here its records go through the root.
         "django": {"handlers": [], "level": "WARNING", "propagate": True},
         "django.db.backends": {"level": "WARNING"},
+        # A request naming a host this server does not answer to is refused (400); its
+        # traceback in the log would only let anyone fill the disk.
+        "django.security.DisallowedHost": {"handlers": [], "propagate": False},
     }
     if debug:
         loggers["mxroute"] = {"level": "DEBUG"}

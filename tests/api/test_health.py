@@ -53,3 +53,8 @@ def test_a_zones_directory_that_cannot_be_written_fails_the_check(
     status, body = health(client)
     assert (status, body["checks"]["zones_dir"]) == (503, "not writable")
     assert SELF not in str(body)
+
+
+def test_a_head_request_gets_the_status_alone(client: Client, people: People) -> None:
+    answer = client.head("/healthz", HTTP_HOST="localhost")
+    assert answer.status_code == 200 and answer.content == b""

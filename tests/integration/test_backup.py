@@ -3,6 +3,7 @@ routing lists come back exactly, with private modes; a change waits for a backup
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import stat
@@ -78,7 +79,7 @@ def test_restore_refuses_a_directory_in_use_and_a_foreign_archive(place: Path) -
     mxroute.ok("backup", str(archive))
     done = mxroute.run("restore", str(archive))
     assert done.returncode == 1
-    assert "already holds an mxroute data directory" in done.stderr
+    assert "is not empty; restore into a new data directory" in done.stderr
     hostile = place / "hostile.tar.gz"
     with tarfile.open(hostile, "w:gz") as writing:
         writing.add(archive, arcname="../../etc/evil")
@@ -87,3 +88,78 @@ def test_restore_refuses_a_directory_in_use_and_a_foreign_archive(place: Path) -
     assert done.returncode == 1
     assert "which no mxroute backup holds" in done.stderr
     assert not (place / "other" / "mxroute.toml").exists()
+
+
+def _archive_with(place: Path, name: str, members: dict[str, bytes]) -> Path:
+    """A copy of a real backup with ``members`` added (or replacing theirs)."""
+    source = Mxroute(place / f"{name}-source", {})
+    source.ok("init", "--demo")
+    real = place / f"{name}-real.tar.gz"
+    source.ok("backup", str(real))
+    forged = place / f"{name}.tar.gz"
+    with tarfile.open(real) as reading, tarfile.open(forged, "w:gz") as writing:
+        for member in reading:
+            if member.name not in members:
+                writing.addfile(member, reading.extractfile(member))
+        for member_name, data in members.items():
+            info = tarfile.TarInfo(member_name)
+            info.size = len(data)
+            writing.addfile(info, io.BytesIO(data))
+    return forged
+
+
+@pytest.mark.parametrize(
+    ("members", "said"),
+    [
+        ({"manifest.json": b"[1, 2"}, "has a manifest mxroute cannot read"),
+        ({"manifest.json": b'{"format": 1, "domains": "6"}'}, "manifest mxroute cannot read"),
+        ({"store.sqlite3": b"not a database at all"}, "is damaged or is no mxroute store"),
+        ({"mxroute.toml": b"[dns\n"}, "mxroute.toml"),
+        # Settings that point the zones elsewhere, and a file no domain of the store has.
+        (
+            {
+                "mxroute.toml": b'[dns]\nzones_dir = "/tmp/mxroute-victim"\n',
+                "zones/authorized_keys": b"ssh-ed25519 AAAA attacker\n",
+            },
+            "belongs to none of its domains",
+        ),
+    ],
+)
+def test_a_forged_archive_is_refused_and_leaves_nothing_behind(
+    place: Path, members: dict[str, bytes], said: str
+) -> None:
+    forged = _archive_with(place, "forged", members)
+    target = Mxroute(place / "restored", {})
+    done = target.run("restore", str(forged))
+    assert done.returncode == 1, done.stderr
+    assert said in done.stderr
+    assert sorted(p.name for p in place.iterdir() if "restored" in p.name) == []
+    assert not Path("/tmp/mxroute-victim/authorized_keys").exists()
+
+
+def test_a_member_twice_is_refused(place: Path) -> None:
+    forged = _archive_with(place, "twice", {})
+    with tarfile.open(forged) as reading:
+        manifest = reading.extractfile("manifest.json")
+        assert manifest is not None
+        data = manifest.read()
+    doubled = place / "doubled.tar.gz"
+    with tarfile.open(forged) as reading, tarfile.open(doubled, "w:gz") as writing:
+        for member in reading:
+            writing.addfile(member, reading.extractfile(member))
+        info = tarfile.TarInfo("manifest.json")
+        info.size = len(data)
+        writing.addfile(info, io.BytesIO(data))
+    done = Mxroute(place / "restored", {}).run("restore", str(doubled))
+    assert done.returncode == 1 and "which no mxroute backup holds" in done.stderr
+
+
+def test_a_backup_never_replaces_mxroutes_own_files(place: Path) -> None:
+    mxroute = Mxroute(place / "data", {})
+    mxroute.ok("init")
+    store = mxroute.home / "mxroute.sqlite3"
+    before = store.read_bytes()
+    done = mxroute.run("backup", str(store))
+    assert done.returncode == 1 and "one of the files mxroute itself keeps" in done.stderr
+    assert store.read_bytes() == before
+    mxroute.ok("domain", "list")

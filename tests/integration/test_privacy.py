@@ -4,16 +4,18 @@ init, and ``serve`` refusing a database that other users can read."""
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import sqlite3
 import stat
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.integration.cli import Mxroute
+from tests.integration.cli import MXROUTE, Mxroute
 
 pytestmark = pytest.mark.integration
 
@@ -85,3 +87,21 @@ def test_serve_refuses_a_database_others_can_read(mxroute: Mxroute) -> None:
         "machine (mode 644), who could log in with its sessions; run 'mxroute init' to make "
         "it private (0600), then start again."
     ]
+
+
+def test_the_log_is_private_and_init_under_umask_0_leaves_nothing_writable_by_others(
+    mxroute: Mxroute,
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MXROUTE_")}
+    env["MXROUTE_HOME"] = str(mxroute.home)
+    subprocess.run(
+        ["sh", "-c", f"umask 000; exec {MXROUTE} init --demo"], env=env, check=True, timeout=120
+    )
+    for name in ("zones", "lists"):
+        assert mode(mxroute.home / name) & 0o022 == 0, name
+    assert mode(mxroute.home / "locks") == 0o700
+    log = mxroute.home / "mxroute.log"
+    log.write_text("")
+    log.chmod(0o644)
+    said = mxroute.ok("init")
+    assert f"Made private: {log} was mode 644; it is now 600." in said

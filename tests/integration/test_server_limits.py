@@ -152,6 +152,27 @@ def test_a_chunked_body_over_the_limit_is_413_too(server: Server) -> None:
     assert json_of(headers, body)["errors"][0]["code"] == "too_large"
 
 
+def test_a_body_that_does_not_arrive_is_408_and_frees_its_slot(server: Server) -> None:
+    started = time.monotonic()
+    # Headers promise 10 bytes; none come (the header timeout, 2 s, bounds the body too).
+    status, headers, body = raw(
+        server,
+        post("/api/v1/domains/shop.example/mx", b"", "application/json").replace(
+            b"Content-Length: 0", b"Content-Length: 10"
+        ),
+    )
+    assert status == 408
+    assert json_of(headers, body)["errors"][0]["code"] == "too_slow"
+    assert time.monotonic() - started < 10
+
+
+def test_a_post_to_the_api_docs_answers_json_not_a_form_page(server: Server) -> None:
+    for path in ("/api/v1/", "/api/v1/openapi.json", "/api/v1/docs"):
+        status, headers, body = raw(server, post(path, b"{}", "application/json"))
+        assert status in (403, 404, 405), (path, status)
+        assert json_of(headers, body)["errors"], path
+
+
 def test_uapi_refuses_too_many_fields_and_a_broken_multipart_body_in_json(
     server: Server, token: str
 ) -> None:
@@ -168,6 +189,19 @@ def test_uapi_refuses_too_many_fields_and_a_broken_multipart_body_in_json(
     assert status == 200
     answer = json_of(headers, body)
     assert answer["status"] == 0 and "not valid multipart form data" in answer["errors"][0]
+    # API 2 reads the same body the same way: refused, not run with the query alone.
+    status, headers, body = raw(
+        server,
+        post(
+            "/json-api/cpanel?cpanel_jsonapi_module=Email&cpanel_jsonapi_func=listmxs"
+            "&cpanel_jsonapi_apiversion=2",
+            b"--x\r\n",
+            "multipart/form-data",
+            auth,
+        ),
+    )
+    result = json_of(headers, body)["cpanelresult"]
+    assert status == 200 and "not valid multipart form data" in result["error"]
 
 
 def test_a_json_object_naming_a_field_twice_is_refused(server: Server, token: str) -> None:
@@ -240,6 +274,7 @@ def test_a_database_failure_during_authentication_is_json_503() -> None:
             assert response.status == 503
             assert json.loads(body)["cpanelresult"]["event"]["result"] == 0
             response, body = server.request("GET", "/api/v1/domains", headers=headers)
-            assert response.status >= 500 and json.loads(body)["errors"]
+            assert response.status == 503
+            assert json.loads(body)["errors"][0]["code"] == "database_unavailable"
     finally:
         shutil.rmtree(home, ignore_errors=True)

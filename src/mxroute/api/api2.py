@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from mxroute.api import cpanel
 from mxroute.core.names import shown
-from mxroute.errors import Forbidden, InvalidInput
+from mxroute.errors import Forbidden, InvalidInput, MxrouteError
 from mxroute.service import Actor
 
 log = logging.getLogger(__name__)
@@ -74,11 +74,10 @@ def json_api(request: HttpRequest) -> JsonResponse:
 
 
 def _sent(request: HttpRequest, name: str) -> str:
-    """A value as sent, for echoing in the answer (checked later, through Params); empty
-    when the body cannot be read (Params says why)."""
+    """A value as sent, for echoing in the answer (checked later, through Params)."""
     try:
-        return str(request.POST.get(name) or request.GET.get(name) or "")
-    except Exception:
+        return cpanel.Params.of(request).first(name)
+    except MxrouteError:  # the body cannot be read: run() refuses the call with the reason
         return str(request.GET.get(name) or "")
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from mxroute.core.names import shown
 from mxroute.core.routing import Mode, parse_mode
@@ -71,16 +71,40 @@ class Params:
         """The parameters of ``request`` (GET query, then urlencoded or multipart body).
 
         TooLarge for a body or a number of fields beyond Django's limits; InvalidInput
-        for a body that cannot be read as a form.
+        for a body that cannot be read as a form. Read once per request: Django reports
+        a broken body only the first time it is read.
         """
-        from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+        known = getattr(request, "_mxroute_params", None)
+        if isinstance(known, MxrouteError):
+            raise known
+        if known is None:
+            try:
+                known = cls._read(request)
+            except MxrouteError as exc:
+                request._mxroute_params = exc  # type: ignore[attr-defined]
+                raise
+            request._mxroute_params = known  # type: ignore[attr-defined]
+        return cast(Params, known)
+
+    def first(self, name: str) -> str:
+        """The first value sent for ``name`` as it was sent ("" when none), for echoing."""
+        sent = self._values.get(name, [])
+        return sent[0][1] if sent else ""
+
+    @classmethod
+    def _read(cls, request: HttpRequest) -> Params:
+        from django.core.exceptions import (
+            RequestDataTooBig,
+            TooManyFieldsSent,
+            TooManyFilesSent,
+        )
         from django.http.multipartparser import MultiPartParserError
 
         try:
             pairs = [(k, v) for k, vs in request.GET.lists() for v in vs]
             if request.method == "POST":
                 pairs += [(k, v) for k, vs in request.POST.lists() for v in vs]
-        except TooManyFieldsSent:
+        except (TooManyFieldsSent, TooManyFilesSent):
             raise TooLarge(
                 "The call sends more parameters than this server takes (1,000); send only "
                 "the ones the function uses."

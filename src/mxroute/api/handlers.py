@@ -27,7 +27,8 @@ BAD_REQUEST = "The request cannot be read (its body or headers are malformed); c
 UNEXPECTED = "mxroute failed unexpectedly; the server's log has the details."
 
 
-def _shaped(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse | None:
+def shaped(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse | None:
+    """The error in the JSON shape of the door ``request`` came through (None: the panel)."""
     which = answers.door(request.path)
     if which is None:
         return None
@@ -41,17 +42,17 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """404: the door's JSON, or the panel's page."""
     which = answers.door(request.path)
     message = NOT_FOUND.get(which or "", "")
-    shaped = _shaped(request, 404, "no_endpoint", message)
-    return shaped or defaults.page_not_found(request, exception)
+    answer = shaped(request, 404, "no_endpoint", message)
+    return answer or defaults.page_not_found(request, exception)
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     """400 for what Django refused before any view (too many fields, a broken body)."""
-    shaped = _shaped(request, 400, "bad_request", BAD_REQUEST)
-    return shaped or defaults.bad_request(request, exception)
+    answer = shaped(request, 400, "bad_request", BAD_REQUEST)
+    return answer or defaults.bad_request(request, exception)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     """500: one sentence in the door's JSON (the traceback is in the log), or the page."""
-    shaped = _shaped(request, 500, "internal_error", UNEXPECTED)
-    return shaped or defaults.server_error(request)
+    answer = shaped(request, 500, "internal_error", UNEXPECTED)
+    return answer or defaults.server_error(request)

@@ -13,12 +13,12 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from mxroute.service.apply import LISTS_RELOAD, ZONE_RELOAD
 
 
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     """The checks, each "ok" or what is wrong; 503 when any is not ok."""
     web = settings.MXROUTE

@@ -33,6 +33,7 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import URLPattern, URLResolver
 from django.utils.datastructures import MultiValueDict
@@ -285,6 +286,19 @@ def _refused(request: HttpRequest, exc: MxrouteError) -> HttpResponse:
         response["Retry-After"] = "5"
     elif status == 401:
         response["WWW-Authenticate"] = CHALLENGE
+    return response
+
+
+@api.exception_handler(DatabaseError)
+def _database_down(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
+    log.error("%s %s: the database failed", request.method, request.path, exc_info=exc)
+    response = _errors(
+        request,
+        503,
+        "database_unavailable",
+        "mxroute cannot reach its database right now; try again shortly.",
+    )
+    response["Retry-After"] = "5"
     return response
 
 

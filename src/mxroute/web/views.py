@@ -62,6 +62,13 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     A browser on HTTPS whose request reached mxroute as plain HTTP is not an expired
     form: a reverse proxy did not say the scheme, or mxroute does not believe it.
     """
+    from mxroute.api.handlers import shaped
+
+    # The API's own views take no cookie and skip the check; what else under an API
+    # path (the docs page, the OpenAPI document) answers in that door's JSON.
+    refused = shaped(request, 403, "forbidden", "This URL takes no form posts; use GET.")
+    if refused is not None:
+        return refused
     origin = request.META.get("HTTP_ORIGIN", "")
     if origin.startswith("https://") and not request.is_secure():
         return error_page(
