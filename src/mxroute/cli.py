@@ -394,11 +394,30 @@ serial_option = click.option(
 )
 
 
+dry_run_option = click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Show what the change would do (zone lines, routing lists, findings); change nothing.",
+)
+plan_option = click.option(
+    "--plan",
+    "fingerprint",
+    metavar="FINGERPRINT",
+    help="Apply only if the change is still exactly the one a --dry-run showed.",
+)
+
+
+def preview_options(function: Callable[..., None]) -> Callable[..., None]:
+    """--dry-run and --plan, which every changing command takes."""
+    return dry_run_option(plan_option(function))
+
+
 def record_command(name: str) -> Callable[[Callable[..., None]], click.Command]:
-    """An ``mx`` command taking DOMAIN PRIORITY EXCHANGER, --serial and --json."""
+    """An ``mx`` command taking DOMAIN PRIORITY EXCHANGER, --serial, --json, --dry-run and
+    --plan."""
 
     def decorate(function: Callable[..., None]) -> click.Command:
-        for option in (json_option, serial_option):
+        for option in (json_option, serial_option, preview_options):
             function = option(function)
         for argument in ("exchanger", "priority"):
             function = click.argument(argument)(function)
@@ -433,13 +452,25 @@ def _show(domain_name: str, as_json: bool, *, records: bool) -> None:
 
 @record_command("add")
 def mx_add(
-    domain_name: str, priority: str, exchanger: str, serial: int | None, as_json: bool
+    domain_name: str,
+    priority: str,
+    exchanger: str,
+    serial: int | None,
+    as_json: bool,
+    dry_run: bool,
+    fingerprint: str | None,
 ) -> None:
     """Add the MX record PRIORITY EXCHANGER to DOMAIN."""
-    _render_change(
-        _service().add_mx(domain_name, priority, exchanger, actor=_actor(), expected_serial=serial),
-        as_json,
+    result = _service().add_mx(
+        domain_name,
+        priority,
+        exchanger,
+        actor=_actor(),
+        expected_serial=serial,
+        dry_run=dry_run,
+        fingerprint=fingerprint,
     )
+    _render_change(result, as_json)
 
 
 @mx.command("edit", context_settings=NUMBERS_AS_ARGUMENTS)
@@ -450,6 +481,7 @@ def mx_add(
 @click.option("--exchanger", "new_exchanger", help="New exchanger (default: unchanged).")
 @serial_option
 @json_option
+@preview_options
 def mx_edit(
     domain_name: str,
     old_priority: str,
@@ -458,6 +490,8 @@ def mx_edit(
     new_exchanger: str | None,
     serial: int | None,
     as_json: bool,
+    dry_run: bool,
+    fingerprint: str | None,
 ) -> None:
     """Change DOMAIN's record OLD_PRIORITY OLD_EXCHANGER (matched exactly)."""
     if new_priority is None and new_exchanger is None:
@@ -470,21 +504,33 @@ def mx_edit(
         new_exchanger if new_exchanger is not None else old_exchanger,
         actor=_actor(),
         expected_serial=serial,
+        dry_run=dry_run,
+        fingerprint=fingerprint,
     )
     _render_change(result, as_json)
 
 
 @record_command("delete")
 def mx_delete(
-    domain_name: str, priority: str, exchanger: str, serial: int | None, as_json: bool
+    domain_name: str,
+    priority: str,
+    exchanger: str,
+    serial: int | None,
+    as_json: bool,
+    dry_run: bool,
+    fingerprint: str | None,
 ) -> None:
     """Delete DOMAIN's record PRIORITY EXCHANGER."""
-    _render_change(
-        _service().delete_mx(
-            domain_name, priority, exchanger, actor=_actor(), expected_serial=serial
-        ),
-        as_json,
+    result = _service().delete_mx(
+        domain_name,
+        priority,
+        exchanger,
+        actor=_actor(),
+        expected_serial=serial,
+        dry_run=dry_run,
+        fingerprint=fingerprint,
     )
+    _render_change(result, as_json)
 
 
 # ----- routing ----------------------------------------------------------------------
@@ -507,22 +553,40 @@ def routing_show(domain_name: str, as_json: bool) -> None:
 @click.argument("domain_name", metavar="DOMAIN")
 @click.argument("mode")
 @json_option
-def routing_set(domain_name: str, mode: str, as_json: bool) -> None:
+@preview_options
+def routing_set(
+    domain_name: str, mode: str, as_json: bool, dry_run: bool, fingerprint: str | None
+) -> None:
     """Choose DOMAIN's routing MODE: auto, local, backup (secondary) or remote."""
-    _render_change(_service().set_mode(domain_name, mode, actor=_actor()), as_json)
+    result = _service().set_mode(
+        domain_name, mode, actor=_actor(), dry_run=dry_run, fingerprint=fingerprint
+    )
+    _render_change(result, as_json)
 
 
 @cli.command()
 @click.argument("domain_name", metavar="DOMAIN", required=False)
 @click.option("--all", "all_domains", is_flag=True, help="Detect every managed domain.")
 @json_option
-def detect(domain_name: str | None, all_domains: bool, as_json: bool) -> None:
+@preview_options
+def detect(
+    domain_name: str | None,
+    all_domains: bool,
+    as_json: bool,
+    dry_run: bool,
+    fingerprint: str | None,
+) -> None:
     """Detect DOMAIN's routing mode from its MX records now (or --all)."""
     if bool(domain_name) == all_domains:
         raise click.UsageError("Give either a DOMAIN or --all.")
+    if all_domains and (dry_run or fingerprint):
+        raise click.UsageError("--dry-run and --plan take one DOMAIN, not --all.")
     service = _service()
     if domain_name:
-        _render_change(service.detect(domain_name, actor=_actor()), as_json)
+        result = service.detect(
+            domain_name, actor=_actor(), dry_run=dry_run, fingerprint=fingerprint
+        )
+        _render_change(result, as_json)
         return
     from mxroute import render
     from mxroute.present import change_data

@@ -6,7 +6,7 @@ from typing import Any
 
 from mxroute.accounts import TokenSummary, UserSummary
 from mxroute.core.records import MXSet
-from mxroute.core.routing import Detection
+from mxroute.core.routing import Detection, Mode
 from mxroute.service import ChangeResult, DomainState, DomainSummary, HistoryEntry
 
 
@@ -81,7 +81,19 @@ def change_data(result: ChangeResult) -> dict[str, Any]:
         "warnings": list(result.warnings),
         "findings": [f.to_dict() for f in result.findings],
         "fingerprint": result.fingerprint,
+        "dry_run": result.dry_run,
+        "zone_lines_removed": list(result.zone_lines_removed),
+        "zone_lines_added": list(result.zone_lines_added),
+        "lists_before": lists_of(result.effective_before),
+        "lists_after": lists_of(result.effective_after),
     }
+
+
+def lists_of(mode: Mode | None) -> list[str]:
+    """The routing lists that name a domain of effective ``mode`` (cPanel's files)."""
+    from mxroute.mta.lists import LISTED_IN
+
+    return list(LISTED_IN.get(mode, ())) if mode is not None else []
 
 
 def summary_data(summary: DomainSummary) -> dict[str, Any]:

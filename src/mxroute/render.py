@@ -109,7 +109,10 @@ def routing(data: dict[str, Any], header: bool = True) -> None:
 
 
 def change(data: dict[str, Any]) -> None:
-    """What a change did, in DNS and in routing."""
+    """What a change did, in DNS and in routing (or, for a dry run, would do)."""
+    if data["dry_run"]:
+        preview(data)
+        return
     console.print(f"[bold green]{data['domain']}:[/] {escape(data['summary'])}")
     if data["serial_before"] != data["serial_after"]:
         console.print(f"Zone serial {data['serial_before']} -> {data['serial_after']}")
@@ -117,6 +120,29 @@ def change(data: dict[str, Any]) -> None:
     for line in data["explanation"]:
         console.print(f"  {escape(line)}")
     _warnings(data["warnings"])
+
+
+def preview(data: dict[str, Any]) -> None:
+    """A dry run: the zone lines and routing lists before and after, the findings."""
+    console.print(f"[bold yellow]Dry run, nothing was changed.[/] {data['domain']}:")
+    console.print(f"  Planned: {escape(data['summary'])}")
+    console.print(f"  Zone {data['domain']} (serial {data['serial_before']}):")
+    if not (data["zone_lines_removed"] or data["zone_lines_added"]):
+        console.print("    no MX line changes")
+    for line in data["zone_lines_removed"]:
+        console.print(f"    [red]- {escape(line)}[/]")
+    for line in data["zone_lines_added"]:
+        console.print(f"    [green]+ {escape(line)}[/]")
+    before = ", ".join(data["lists_before"]) or "no list"
+    after = ", ".join(data["lists_after"]) or "no list"
+    console.print(
+        f"  Routing: {data['effective_mode_before']} -> {data['effective_mode']} "
+        f"(routing lists: {before} -> {after})"
+    )
+    for line in data["explanation"]:
+        console.print(f"  {escape(line)}")
+    _warnings(data["warnings"])
+    console.print(f"  Apply exactly this with --plan {data['fingerprint']}")
 
 
 def detections(rows: list[dict[str, Any]]) -> None:

@@ -306,13 +306,46 @@ def checkmx(result: ChangeResult) -> Data:
 
 
 def change_data(result: ChangeResult) -> Data:
-    """What ``add_mx``, ``change_mx``, ``delete_mx`` and ``set_always_accept`` return."""
-    return {
+    """What ``add_mx``, ``change_mx``, ``delete_mx`` and ``set_always_accept`` return; a
+    dry run (mxroute's own ``dry_run=1``) adds what would change and its fingerprint."""
+    data: Data = {
         "checkmx": checkmx(result),
         "results": result.summary,
         "status": 1,
         "statusmsg": result.summary,
     }
+    if result.dry_run:
+        from mxroute.present import change_data as plan_data
+
+        planned = plan_data(result)
+        data["statusmsg"] = f"Dry run, nothing was changed: {result.summary}"
+        data["dry_run"] = 1
+        data.update(
+            {
+                key: planned[key]
+                for key in (
+                    "zone_lines_removed",
+                    "zone_lines_added",
+                    "lists_before",
+                    "lists_after",
+                    "findings",
+                    "fingerprint",
+                )
+            }
+        )
+    return data
+
+
+def preview(params: Params) -> dict[str, Any]:
+    """``dry_run`` and ``fingerprint`` for a change, from ``dry_run=1`` and ``plan=...``."""
+    flag = (params.get("dry_run") or "0").strip().lower()
+    if flag not in ("0", "1", "true", "false", "yes", "no"):
+        raise InvalidInput(
+            f"The parameter 'dry_run' is '{shown(flag)}'; send 1 to preview, or 0.",
+            code="invalid_dry_run",
+            field="dry_run",
+        )
+    return {"dry_run": flag in ("1", "true", "yes"), "fingerprint": params.get("plan")}
 
 
 # ----- the operations -------------------------------------------------------------------
@@ -331,7 +364,8 @@ def add_mx(svc: Service, actor: Actor, params: Params) -> Data:
     domain, exchanger = params.require("domain"), params.require("exchanger")
     priority = params.require("priority")
     mode = _optional_mode(params, "alwaysaccept")
-    return change_data(svc.add_mx(domain, priority, exchanger, actor=actor, mode=mode))
+    result = svc.add_mx(domain, priority, exchanger, actor=actor, mode=mode, **preview(params))
+    return change_data(result)
 
 
 def change_mx(svc: Service, actor: Actor, params: Params) -> Data:
@@ -340,7 +374,9 @@ def change_mx(svc: Service, actor: Actor, params: Params) -> Data:
     priority, old = params.require("priority"), params.require("oldexchanger")
     old_priority = params.get("oldpriority")
     mode = _optional_mode(params, "alwaysaccept")
-    result = svc.change_mx(domain, old, old_priority, priority, exchanger, actor=actor, mode=mode)
+    result = svc.change_mx(
+        domain, old, old_priority, priority, exchanger, actor=actor, mode=mode, **preview(params)
+    )
     return change_data(result)
 
 
@@ -348,7 +384,7 @@ def delete_mx(svc: Service, actor: Actor, params: Params) -> Data:
     """Delete the record with this exchanger and priority."""
     domain, exchanger = params.require("domain"), params.require("exchanger")
     priority = params.require("priority")
-    return change_data(svc.delete_mx(domain, priority, exchanger, actor=actor))
+    return change_data(svc.delete_mx(domain, priority, exchanger, actor=actor, **preview(params)))
 
 
 def set_always_accept(svc: Service, actor: Actor, params: Params) -> Data:
@@ -370,7 +406,7 @@ def set_always_accept(svc: Service, actor: Actor, params: Params) -> Data:
             field="mxcheck",
         )
     (mode,) = modes
-    return change_data(svc.set_mode(domain, mode, actor=actor))
+    return change_data(svc.set_mode(domain, mode, actor=actor, **preview(params)))
 
 
 def get_always_accept(svc: Service, actor: Actor, params: Params) -> Data:

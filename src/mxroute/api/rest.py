@@ -425,6 +425,16 @@ ExchangerPath = PathEx[
     ),
 ]
 Limit = QueryEx[int, P(ge=1, le=MAX_HISTORY, description="At most this many changes.")]
+DryRunQuery = QueryEx[
+    bool, P(description="Plan only: answer what the change would do and change nothing.")
+]
+PlanQuery = QueryEx[
+    str | None,
+    P(
+        max_length=64,
+        description="The fingerprint a dry run answered: apply only that plan (else 409).",
+    ),
+]
 _RANGES = {
     "priority": (0, schemas.MAX_PRIORITY),
     "serial": (0, schemas.MAX_SERIAL),
@@ -485,22 +495,25 @@ def list_mx(request: HttpRequest, domain: DomainPath) -> dict[str, Any]:
 
 @api.post(
     "/domains/{domain}/mx",
-    response={201: schemas.Change, **CHANGE_ERRORS},
+    response={201: schemas.Change, 200: schemas.Change, **CHANGE_ERRORS},
     tags=["mx"],
     summary="Add an MX record",
 )
 def add_mx(
     request: HttpRequest, domain: DomainPath, record: schemas.RecordIn
 ) -> Status[dict[str, Any]]:
-    """Add a record; with `serial`, only if the zone is still at that serial."""
+    """Add a record; with `serial`, only if the zone is still at that serial; with
+    `dry_run`, only say what it would do (200)."""
     result = _service().add_mx(
         domain,
         record.priority,
         record.exchanger,
         actor=_actor(request),
         expected_serial=record.serial,
+        dry_run=record.dry_run,
+        fingerprint=record.plan,
     )
-    return Status(201, present.change_data(result))
+    return Status(200 if result.dry_run else 201, present.change_data(result))
 
 
 @api.put(
@@ -525,6 +538,8 @@ def change_mx(
         record.exchanger,
         actor=_actor(request),
         expected_serial=record.serial,
+        dry_run=record.dry_run,
+        fingerprint=record.plan,
     )
     return present.change_data(result)
 
@@ -544,10 +559,18 @@ def delete_mx(
         int | None,
         P(ge=0, le=schemas.MAX_SERIAL, description="Refuse (409) unless the zone is still here."),
     ] = None,
+    dry_run: DryRunQuery = False,
+    plan: PlanQuery = None,
 ) -> dict[str, Any]:
     """Delete the record named by the path (exactly that priority and exchanger)."""
     result = _service().delete_mx(
-        domain, priority, exchanger, actor=_actor(request), expected_serial=serial
+        domain,
+        priority,
+        exchanger,
+        actor=_actor(request),
+        expected_serial=serial,
+        dry_run=dry_run,
+        fingerprint=plan,
     )
     return present.change_data(result)
 
@@ -583,7 +606,13 @@ def set_routing(
     request: HttpRequest, domain: DomainPath, routing: schemas.RoutingIn
 ) -> dict[str, Any]:
     """Choose auto, local, backup (cPanel: secondary) or remote."""
-    result = _service().set_mode(domain, routing.mode, actor=_actor(request))
+    result = _service().set_mode(
+        domain,
+        routing.mode,
+        actor=_actor(request),
+        dry_run=routing.dry_run,
+        fingerprint=routing.plan,
+    )
     return present.change_data(result)
 
 
@@ -593,9 +622,12 @@ def set_routing(
     tags=["routing"],
     summary="Detect the routing mode",
 )
-def detect(request: HttpRequest, domain: DomainPath) -> dict[str, Any]:
+def detect(
+    request: HttpRequest, domain: DomainPath, dry_run: DryRunQuery = False, plan: PlanQuery = None
+) -> dict[str, Any]:
     """Detect the mode from the MX records now, record it, and explain it."""
-    return present.change_data(_service().detect(domain, actor=_actor(request)))
+    result = _service().detect(domain, actor=_actor(request), dry_run=dry_run, fingerprint=plan)
+    return present.change_data(result)
 
 
 @api.get(

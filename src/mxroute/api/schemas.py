@@ -43,7 +43,24 @@ class _Strict(Schema):
     model_config = ConfigDict(extra="forbid")
 
 
-class RecordIn(_Strict):
+class _Previewed(_Strict):
+    """What every change's body may add: preview it, or apply a previewed plan only."""
+
+    dry_run: bool = Field(
+        default=False,
+        strict=True,
+        description="Plan only: answer what the change would do (200) and change nothing.",
+    )
+    plan: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="The fingerprint a dry run answered: apply only that plan (409 if the "
+        "change would now do anything else).",
+    )
+
+
+class RecordIn(_Previewed):
     """An MX record to add, or the new values of one to change."""
 
     # Strict: a JSON number only; true or "10" would be read as 1 and 10.
@@ -70,7 +87,7 @@ class RecordIn(_Strict):
     )
 
 
-class RoutingIn(_Strict):
+class RoutingIn(_Previewed):
     """The routing mode to choose."""
 
     mode: ModeIn = Field(description="auto, local, backup (cPanel: secondary) or remote.")
@@ -202,6 +219,11 @@ class Change(Schema):
     warnings: list[str]
     findings: list[Finding]
     fingerprint: str
+    dry_run: bool
+    zone_lines_removed: list[str]
+    zone_lines_added: list[str]
+    lists_before: list[str]
+    lists_after: list[str]
 
 
 class HistoryEntry(Schema):

@@ -46,6 +46,9 @@ class ChangeResult:
     explanation: tuple[str, ...] = field(default=())
     findings: tuple[Finding, ...] = ()
     fingerprint: str = ""
+    dry_run: bool = False  # planned only: nothing was written
+    zone_lines_removed: tuple[str, ...] = ()
+    zone_lines_added: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

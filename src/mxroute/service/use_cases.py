@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from mxroute.config import Settings
 from mxroute.core.names import parse_domain
@@ -34,6 +34,15 @@ PLANS_PER_CHANGE = 5
 _DETECTED = "Detected the routing mode."
 
 Edit = Callable[[MXSet], tuple[MXSet, str]]
+
+
+@dataclass(frozen=True)
+class Preview:
+    """How a change is wanted: only planned (``dry_run``), or applied only if its plan
+    still has the ``fingerprint`` a preview showed."""
+
+    dry_run: bool = False
+    fingerprint: str | None = None
 
 
 class Service(Queries):
@@ -60,15 +69,23 @@ class Service(Queries):
         actor: Actor,
         expected_serial: int | None = None,
         mode: object | None = None,
+        dry_run: bool = False,
+        fingerprint: str | None = None,
     ) -> ChangeResult:
-        """Add one MX record; choose the routing ``mode`` in the same change when given."""
+        """Add one MX record; choose the routing ``mode`` in the same change when given.
+
+        Every change takes ``dry_run`` (plan only: the result says what would change)
+        and ``fingerprint`` (apply only if the plan is still the one previewed).
+        """
         record = MXRecord.parse(priority, exchanger)
         chosen = None if mode is None else parse_mode(mode)
 
         def edit(mx: MXSet) -> tuple[MXSet, str]:
             return mx.adding(record), f"Added MX {record}.{_mode_words(chosen)}"
 
-        return self._change(domain, "add_mx", edit, actor, expected_serial, chosen)
+        return self._change(
+            domain, "add_mx", edit, actor, expected_serial, chosen, Preview(dry_run, fingerprint)
+        )
 
     def change_mx(
         self,
@@ -81,6 +98,8 @@ class Service(Queries):
         actor: Actor,
         expected_serial: int | None = None,
         mode: object | None = None,
+        dry_run: bool = False,
+        fingerprint: str | None = None,
     ) -> ChangeResult:
         """Replace the record matching the old exchanger (and old priority when given);
         choose the routing ``mode`` in the same change when given."""
@@ -97,7 +116,9 @@ class Service(Queries):
                 return mx, f"MX {old} is unchanged.{_mode_words(chosen)}"
             return mx.replacing(old, new), f"Changed MX {old} to {new}.{_mode_words(chosen)}"
 
-        return self._change(domain, "change_mx", edit, actor, expected_serial, chosen)
+        return self._change(
+            domain, "change_mx", edit, actor, expected_serial, chosen, Preview(dry_run, fingerprint)
+        )
 
     def delete_mx(
         self,
@@ -107,6 +128,8 @@ class Service(Queries):
         *,
         actor: Actor,
         expected_serial: int | None = None,
+        dry_run: bool = False,
+        fingerprint: str | None = None,
     ) -> ChangeResult:
         """Delete the record with this exchanger (and priority, when given)."""
         name = parse_exchanger(exchanger)
@@ -116,26 +139,47 @@ class Service(Queries):
             old = mx.find(prio, name)
             return mx.removing(old), f"Deleted MX {old}."
 
-        return self._change(domain, "delete_mx", edit, actor, expected_serial)
+        return self._change(
+            domain, "delete_mx", edit, actor, expected_serial, None, Preview(dry_run, fingerprint)
+        )
 
     # ----- mode ---------------------------------------------------------------------
 
-    def set_mode(self, domain: str, mode: object, *, actor: Actor) -> ChangeResult:
+    def set_mode(
+        self,
+        domain: str,
+        mode: object,
+        *,
+        actor: Actor,
+        dry_run: bool = False,
+        fingerprint: str | None = None,
+    ) -> ChangeResult:
         """Choose the routing mode (auto, local, backup, remote)."""
         chosen = parse_mode(mode)
 
         def edit(mx: MXSet) -> tuple[MXSet, str]:
             return mx, f"Set routing to {chosen.value}."
 
-        return self._change(domain, "set_mode", edit, actor, None, chosen)
+        return self._change(
+            domain, "set_mode", edit, actor, None, chosen, Preview(dry_run, fingerprint)
+        )
 
-    def detect(self, domain: str, *, actor: Actor = SYSTEM) -> ChangeResult:
+    def detect(
+        self,
+        domain: str,
+        *,
+        actor: Actor = SYSTEM,
+        dry_run: bool = False,
+        fingerprint: str | None = None,
+    ) -> ChangeResult:
         """Detect the mode from the MX records now, record it, update the routing lists."""
 
         def edit(mx: MXSet) -> tuple[MXSet, str]:
             return mx, _DETECTED
 
-        return self._change(domain, "detect", edit, actor, None)
+        return self._change(
+            domain, "detect", edit, actor, None, None, Preview(dry_run, fingerprint)
+        )
 
     def detect_all(
         self, *, actor: Actor = SYSTEM, progress: Callable[[str], None] | None = None
@@ -383,14 +427,31 @@ class Service(Queries):
         actor: Actor,
         expected_serial: int | None,
         new_mode: Mode | None = None,
+        preview: Preview = Preview(),
     ) -> ChangeResult:
         """Plan, then apply; if another change got in first, plan again holding the lock.
 
         The first plan is made without the domain's lock, so its DNS lookups hold up no
         other writer; a change that lost a race plans again under the lock, so it loses
-        at most once. A caller that pinned a serial is told instead (Conflict).
+        at most once. A caller that pinned a serial is told instead (Conflict). A dry
+        run stops at the plan; a previewed plan is applied only if planning again now
+        gives the same fingerprint.
         """
         zone = self._domain(domain, actor).name
+        if preview.dry_run:
+            plan = self.plan(zone, action, edit, actor, expected_serial, new_mode)
+            return _result(plan, plan.snapshot, dry_run=True)
+        if preview.fingerprint is not None:
+            with self.locks.hold(zone):
+                plan = self.plan(zone, action, edit, actor, expected_serial, new_mode)
+                if plan.fingerprint != preview.fingerprint:
+                    raise Conflict(
+                        f"The change to {zone} you previewed is no longer what it would do (the "
+                        "zone, the routing or what its exchangers resolve to changed since); "
+                        "preview it again.",
+                        code="plan_changed",
+                    )
+                return self.apply(plan, actor)
         plan = self.plan(zone, action, edit, actor, expected_serial, new_mode)
         try:
             return self.apply(plan, actor)
@@ -416,7 +477,7 @@ def exim_config(settings: Settings) -> str:
     return render_exim_config(settings.lists_dir, settings.server_names)
 
 
-def _result(plan: ChangePlan, after: Snapshot | None) -> ChangeResult:
+def _result(plan: ChangePlan, after: Snapshot | None, *, dry_run: bool = False) -> ChangeResult:
     assert plan.detection is not None and plan.mode_after is not None
     assert plan.effective_after is not None
     serial_before = plan.serial_before
@@ -438,6 +499,9 @@ def _result(plan: ChangePlan, after: Snapshot | None) -> ChangeResult:
         plan.explanation,
         plan.findings,
         plan.fingerprint,
+        dry_run,
+        plan.zone_lines_removed,
+        plan.zone_lines_added,
     )
 
 
