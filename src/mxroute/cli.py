@@ -462,13 +462,7 @@ def mx_add(
 ) -> None:
     """Add the MX record PRIORITY EXCHANGER to DOMAIN."""
     result = _service().add_mx(
-        domain_name,
-        priority,
-        exchanger,
-        actor=_actor(),
-        expected_serial=serial,
-        dry_run=dry_run,
-        fingerprint=fingerprint,
+        domain_name, priority, exchanger, **_how(serial, dry_run, fingerprint)
     )
     _render_change(result, as_json)
 
@@ -502,10 +496,7 @@ def mx_edit(
         old_priority,
         new_priority if new_priority is not None else old_priority,
         new_exchanger if new_exchanger is not None else old_exchanger,
-        actor=_actor(),
-        expected_serial=serial,
-        dry_run=dry_run,
-        fingerprint=fingerprint,
+        **_how(serial, dry_run, fingerprint),
     )
     _render_change(result, as_json)
 
@@ -522,15 +513,19 @@ def mx_delete(
 ) -> None:
     """Delete DOMAIN's record PRIORITY EXCHANGER."""
     result = _service().delete_mx(
-        domain_name,
-        priority,
-        exchanger,
-        actor=_actor(),
-        expected_serial=serial,
-        dry_run=dry_run,
-        fingerprint=fingerprint,
+        domain_name, priority, exchanger, **_how(serial, dry_run, fingerprint)
     )
     _render_change(result, as_json)
+
+
+def _how(serial: int | None, dry_run: bool, fingerprint: str | None) -> dict[str, Any]:
+    """The keyword arguments every MX change takes from the command line."""
+    return {
+        "actor": _actor(),
+        "expected_serial": serial,
+        "dry_run": dry_run,
+        "fingerprint": fingerprint,
+    }
 
 
 # ----- routing ----------------------------------------------------------------------

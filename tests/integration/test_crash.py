@@ -207,19 +207,24 @@ def test_a_writer_killed_before_its_reload_is_reloaded_when_settled(
     marker = tmp_path / "reloading"
     # The zone file is in place when the reload starts: kill the writer right there.
     mxroute.env["MXROUTE_DNS_RELOAD_COMMAND"] = f"sh -c 'touch {marker}; sleep 60'"
-    process = _start(mxroute, "mx", "add", ZONE, "30", "mx3.example.test")
-    deadline = time.monotonic() + 60
-    while not marker.exists():
-        assert time.monotonic() < deadline and process.poll() is None
-        time.sleep(0.02)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    _killed_at(marker, mxroute, "mx", "add", ZONE, "30", "mx3.example.test")
     assert (30, "mx3.example.test") not in server.query_mx(ZONE)[0]  # named has the old zone
     mxroute.env["MXROUTE_DNS_RELOAD_COMMAND"] = reload_command
     done = mxroute.run("mx", "list", ZONE, "--json")
     assert "had reached its zone, so it was completed" in done.stderr
     server.wait_serial(ZONE, int(json.loads(done.stdout)["serial"]))
     assert (30, "mx3.example.test") in server.query_mx(ZONE)[0]
+
+
+def _killed_at(marker: Path, mxroute: Mxroute, *args: str) -> None:
+    """Run ``mxroute ARGS`` and kill -9 it as soon as its reload touches ``marker``."""
+    process = _start(mxroute, *args)
+    deadline = time.monotonic() + 60
+    while not marker.exists():
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
 
 
 def _kill_server(port: int) -> None:
@@ -249,13 +254,7 @@ def test_a_running_server_settles_a_killed_commands_change(tmp_path: Path) -> No
     with serving(mxroute):
         # Killed during its lists reload: the lists say remote, the store local.
         mxroute.env["MXROUTE_MTA_RELOAD_COMMAND"] = f"sh -c 'touch {marker}; sleep 60'"
-        process = _start(mxroute, "routing", "set", ZONE, "remote")
-        deadline = time.monotonic() + 60
-        while not marker.exists():
-            assert time.monotonic() < deadline and process.poll() is None
-            time.sleep(0.02)
-        process.send_signal(signal.SIGKILL)
-        process.wait()
+        _killed_at(marker, mxroute, "routing", "set", ZONE, "remote")
         assert _pending(home) == 1
         # No command runs now: the server alone settles it.
         deadline = time.monotonic() + 20
