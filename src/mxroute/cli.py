@@ -128,6 +128,13 @@ def restore_command(file: Path) -> None:
 # ----- domains ----------------------------------------------------------------------
 
 
+force_option = click.option(
+    "--force",
+    is_flag=True,
+    help="Make the change even though its findings say it would stop mail.",
+)
+
+
 @cli.group()
 def domain() -> None:
     """Add, list and remove managed domains."""
@@ -149,12 +156,15 @@ def domain() -> None:
     metavar="'PRIORITY EXCHANGER'",
     help="MX record for a new zone (repeatable), e.g. --mx '10 mail.example.com'.",
 )
-def domain_add(name: str, owner: str | None, mode: str, mx: tuple[str, ...]) -> None:
+@force_option
+def domain_add(name: str, owner: str | None, mode: str, mx: tuple[str, ...], force: bool) -> None:
     """Manage domain NAME; creates a minimal zone for it when none exists."""
     from mxroute.core.records import parse_record_text
 
     records = [parse_record_text(item) for item in mx]
-    result = _service().add_domain(name, actor=_actor(), owner=owner, mode=mode, mx=records)
+    result = _service().add_domain(
+        name, actor=_actor(), owner=owner, mode=mode, mx=records, force=force
+    )
     _render_change(result)
 
 
@@ -413,11 +423,11 @@ def preview_options(function: Callable[..., None]) -> Callable[..., None]:
 
 
 def record_command(name: str) -> Callable[[Callable[..., None]], click.Command]:
-    """An ``mx`` command taking DOMAIN PRIORITY EXCHANGER, --serial, --json, --dry-run and
-    --plan."""
+    """An ``mx`` command taking DOMAIN PRIORITY EXCHANGER, --serial, --json, --dry-run,
+    --plan and --force."""
 
     def decorate(function: Callable[..., None]) -> click.Command:
-        for option in (json_option, serial_option, preview_options):
+        for option in (json_option, serial_option, preview_options, force_option):
             function = option(function)
         for argument in ("exchanger", "priority"):
             function = click.argument(argument)(function)
@@ -459,10 +469,11 @@ def mx_add(
     as_json: bool,
     dry_run: bool,
     fingerprint: str | None,
+    force: bool,
 ) -> None:
     """Add the MX record PRIORITY EXCHANGER to DOMAIN."""
     result = _service().add_mx(
-        domain_name, priority, exchanger, **_how(serial, dry_run, fingerprint)
+        domain_name, priority, exchanger, **_how(serial, dry_run, fingerprint, force)
     )
     _render_change(result, as_json)
 
@@ -476,6 +487,7 @@ def mx_add(
 @serial_option
 @json_option
 @preview_options
+@force_option
 def mx_edit(
     domain_name: str,
     old_priority: str,
@@ -486,6 +498,7 @@ def mx_edit(
     as_json: bool,
     dry_run: bool,
     fingerprint: str | None,
+    force: bool,
 ) -> None:
     """Change DOMAIN's record OLD_PRIORITY OLD_EXCHANGER (matched exactly)."""
     if new_priority is None and new_exchanger is None:
@@ -496,7 +509,7 @@ def mx_edit(
         old_priority,
         new_priority if new_priority is not None else old_priority,
         new_exchanger if new_exchanger is not None else old_exchanger,
-        **_how(serial, dry_run, fingerprint),
+        **_how(serial, dry_run, fingerprint, force),
     )
     _render_change(result, as_json)
 
@@ -510,21 +523,23 @@ def mx_delete(
     as_json: bool,
     dry_run: bool,
     fingerprint: str | None,
+    force: bool,
 ) -> None:
     """Delete DOMAIN's record PRIORITY EXCHANGER."""
     result = _service().delete_mx(
-        domain_name, priority, exchanger, **_how(serial, dry_run, fingerprint)
+        domain_name, priority, exchanger, **_how(serial, dry_run, fingerprint, force)
     )
     _render_change(result, as_json)
 
 
-def _how(serial: int | None, dry_run: bool, fingerprint: str | None) -> dict[str, Any]:
+def _how(serial: int | None, dry_run: bool, fingerprint: str | None, force: bool) -> dict[str, Any]:
     """The keyword arguments every MX change takes from the command line."""
     return {
         "actor": _actor(),
         "expected_serial": serial,
         "dry_run": dry_run,
         "fingerprint": fingerprint,
+        "force": force,
     }
 
 
@@ -549,12 +564,18 @@ def routing_show(domain_name: str, as_json: bool) -> None:
 @click.argument("mode")
 @json_option
 @preview_options
+@force_option
 def routing_set(
-    domain_name: str, mode: str, as_json: bool, dry_run: bool, fingerprint: str | None
+    domain_name: str,
+    mode: str,
+    as_json: bool,
+    dry_run: bool,
+    fingerprint: str | None,
+    force: bool,
 ) -> None:
     """Choose DOMAIN's routing MODE: auto, local, backup (secondary) or remote."""
     result = _service().set_mode(
-        domain_name, mode, actor=_actor(), dry_run=dry_run, fingerprint=fingerprint
+        domain_name, mode, actor=_actor(), dry_run=dry_run, fingerprint=fingerprint, force=force
     )
     _render_change(result, as_json)
 
@@ -634,10 +655,12 @@ def _render_change(result: ChangeResult, as_json: bool = False) -> None:
     data = change_data(result)
     if as_json:
         _emit_json(data)
-        return
-    from mxroute import render
+    else:
+        from mxroute import render
 
-    render.change(data)
+        render.change(data)
+    if result.dry_run and result.blocking:
+        click.get_current_context().exit(EXIT_REFUSED)  # it would be refused: scripts can tell
 
 
 def _fail(message: str, code: int) -> int:

@@ -7,6 +7,8 @@ also returns ``code``. Nothing here imports Django or dnspython.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class MxrouteError(Exception):
     """Something mxroute refused or could not do."""
@@ -43,6 +45,20 @@ class Conflict(MxrouteError):
     """The zone changed between the caller's read and this write."""
 
     code = "conflict"
+
+
+class Risky(MxrouteError):
+    """A change whose error findings say it would stop mail; made only when forced."""
+
+    code = "risky_change"
+
+    def __init__(self, domain: str, findings: tuple[Any, ...]) -> None:
+        words = " ".join(f.message for f in findings)
+        super().__init__(
+            f"{words} Nothing was changed in {domain}; to make this change anyway, force it "
+            "(--force on the command line, force in the API, the checkbox in the panel).",
+        )
+        self.findings = findings
 
 
 class StepFailed(MxrouteError):

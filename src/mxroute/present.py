@@ -80,6 +80,9 @@ def change_data(result: ChangeResult) -> dict[str, Any]:
         "explanation": list(result.explanation),
         "warnings": list(result.warnings),
         "findings": [f.to_dict() for f in result.findings],
+        # The error findings that refuse this change unless it is forced.
+        "refused_unless_forced": [f.code for f in result.blocking],
+        "forced": result.forced,
         "fingerprint": result.fingerprint,
         "dry_run": result.dry_run,
         "zone_lines_removed": list(result.zone_lines_removed),

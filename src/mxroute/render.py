@@ -142,6 +142,11 @@ def preview(data: dict[str, Any]) -> None:
     for line in data["explanation"]:
         console.print(f"  {escape(line)}")
     _warnings(data["warnings"])
+    if data["refused_unless_forced"]:
+        console.print(
+            "  [bold red]This change would be refused[/] (it would stop mail: "
+            f"{', '.join(data['refused_unless_forced'])}); add --force to make it anyway."
+        )
     console.print(f"  Apply exactly this with --plan {data['fingerprint']}")
 
 

@@ -329,6 +329,7 @@ def change_data(result: ChangeResult) -> Data:
                     "lists_before",
                     "lists_after",
                     "findings",
+                    "refused_unless_forced",
                     "fingerprint",
                 )
             }
@@ -337,15 +338,24 @@ def change_data(result: ChangeResult) -> Data:
 
 
 def preview(params: Params) -> dict[str, Any]:
-    """``dry_run`` and ``fingerprint`` for a change, from ``dry_run=1`` and ``plan=...``."""
-    flag = (params.get("dry_run") or "0").strip().lower()
+    """``dry_run``, ``fingerprint`` and ``force`` for a change, from mxroute's own
+    ``dry_run=1``, ``plan=...`` and ``force=1``."""
+    return {
+        "dry_run": _flag(params, "dry_run", "preview"),
+        "fingerprint": params.get("plan"),
+        "force": _flag(params, "force", "make a change that would stop mail"),
+    }
+
+
+def _flag(params: Params, name: str, meaning: str) -> bool:
+    flag = (params.get(name) or "0").strip().lower()
     if flag not in ("0", "1", "true", "false", "yes", "no"):
         raise InvalidInput(
-            f"The parameter 'dry_run' is '{shown(flag)}'; send 1 to preview, or 0.",
-            code="invalid_dry_run",
-            field="dry_run",
+            f"The parameter '{name}' is '{shown(flag)}'; send 1 to {meaning}, or 0.",
+            code=f"invalid_{name}",
+            field=name,
         )
-    return {"dry_run": flag in ("1", "true", "yes"), "fingerprint": params.get("plan")}
+    return flag in ("1", "true", "yes")
 
 
 # ----- the operations -------------------------------------------------------------------

@@ -55,6 +55,7 @@ from mxroute.errors import (
     InvalidInput,
     MxrouteError,
     NotFound,
+    Risky,
     StepFailed,
     Throttled,
     TooLarge,
@@ -264,6 +265,8 @@ def _status(exc: MxrouteError) -> int:
         return 413
     if isinstance(exc, Forbidden):
         return 403
+    if isinstance(exc, Risky):
+        return 422
     if isinstance(exc, StepFailed):
         # A zone the checker refuses is this change's fault; any other failed step
         # is the server's, and was undone.
@@ -279,7 +282,11 @@ def _refused(request: HttpRequest, exc: MxrouteError) -> HttpResponse:
         log.warning("%s %s: %s", request.method, request.path, exc.message)
     status = _status(exc)
     field = exc.field if isinstance(exc, InvalidInput) else None
-    response = _errors(request, status, exc.code, exc.message, field)
+    problems = [{"code": exc.code, "field": field, "message": exc.message}]
+    if isinstance(exc, Risky):
+        # Then each finding that refused it, so a script can tell which.
+        problems += [{"code": f.code, "field": None, "message": f.message} for f in exc.findings]
+    response = _answer(request, status, problems)
     if isinstance(exc, Throttled):
         response["Retry-After"] = str(exc.retry_after)
     elif isinstance(exc, Busy):
@@ -428,6 +435,9 @@ Limit = QueryEx[int, P(ge=1, le=MAX_HISTORY, description="At most this many chan
 DryRunQuery = QueryEx[
     bool, P(description="Plan only: answer what the change would do and change nothing.")
 ]
+ForceQuery = QueryEx[
+    bool, P(description="Make the change even though it would stop mail (else 422).")
+]
 PlanQuery = QueryEx[
     str | None,
     P(
@@ -512,6 +522,7 @@ def add_mx(
         expected_serial=record.serial,
         dry_run=record.dry_run,
         fingerprint=record.plan,
+        force=record.force,
     )
     return Status(200 if result.dry_run else 201, present.change_data(result))
 
@@ -540,6 +551,7 @@ def change_mx(
         expected_serial=record.serial,
         dry_run=record.dry_run,
         fingerprint=record.plan,
+        force=record.force,
     )
     return present.change_data(result)
 
@@ -561,6 +573,7 @@ def delete_mx(
     ] = None,
     dry_run: DryRunQuery = False,
     plan: PlanQuery = None,
+    force: ForceQuery = False,
 ) -> dict[str, Any]:
     """Delete the record named by the path (exactly that priority and exchanger)."""
     result = _service().delete_mx(
@@ -571,6 +584,7 @@ def delete_mx(
         expected_serial=serial,
         dry_run=dry_run,
         fingerprint=plan,
+        force=force,
     )
     return present.change_data(result)
 
@@ -612,6 +626,7 @@ def set_routing(
         actor=_actor(request),
         dry_run=routing.dry_run,
         fingerprint=routing.plan,
+        force=routing.force,
     )
     return present.change_data(result)
 

@@ -58,6 +58,12 @@ class _Previewed(_Strict):
         description="The fingerprint a dry run answered: apply only that plan (409 if the "
         "change would now do anything else).",
     )
+    force: bool = Field(
+        default=False,
+        strict=True,
+        description="Make the change even though an error finding says it would stop mail "
+        "(otherwise 422 `risky_change`).",
+    )
 
 
 class RecordIn(_Previewed):
@@ -218,6 +224,10 @@ class Change(Schema):
     explanation: list[str]
     warnings: list[str]
     findings: list[Finding]
+    refused_unless_forced: list[str] = Field(
+        description="Codes of the error findings that refuse this change unless forced."
+    )
+    forced: bool = Field(description="The change was made despite those findings.")
     fingerprint: str
     dry_run: bool
     zone_lines_removed: list[str]

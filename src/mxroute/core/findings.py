@@ -31,9 +31,19 @@ class Finding:
         return {"code": self.code, "severity": self.severity.value, "message": self.message}
 
 
+def error(code: str, message: str) -> Finding:
+    """A finding of severity error: the change would stop mail (refused unless forced)."""
+    return Finding(code, Severity.ERROR, message)
+
+
 def warning(code: str, message: str) -> Finding:
     """A finding of severity warning."""
     return Finding(code, Severity.WARNING, message)
+
+
+def errors(findings: tuple[Finding, ...] | list[Finding]) -> tuple[Finding, ...]:
+    """The findings of severity error, in order."""
+    return tuple(f for f in findings if f.severity is Severity.ERROR)
 
 
 def messages(findings: tuple[Finding, ...] | list[Finding]) -> tuple[str, ...]:

@@ -10,12 +10,22 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from mxroute.core.findings import Finding, messages, warning
+from mxroute.core.findings import Finding, error, messages, warning
 from mxroute.core.records import MXRecord, MXSet
 from mxroute.errors import InvalidInput
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _TEMPORARY = frozenset({"servfail", "timeout"})
+# Special-use top-level names (RFC 2606, 6761, 6762, 8375 and ICANN's .internal): no
+# sender on the internet delivers to them, so private exchangers there are expected.
+_NOT_PUBLIC = frozenset(
+    {"test", "example", "invalid", "localhost", "local", "internal", "lan", "home", "arpa"}
+)
+
+
+def public_name(domain: str) -> bool:
+    """True when ``domain`` is under a top-level name that the internet resolves."""
+    return domain.rsplit(".", 1)[-1] not in _NOT_PUBLIC
 
 
 class Mode(StrEnum):
@@ -90,6 +100,7 @@ class Resolution:
     addresses: frozenset[IPAddress] = frozenset()
     status: str = "ok"
     alias_of: str | None = None
+    zone: str | None = None  # the managed zone that answered (None: DNS did)
 
     @property
     def resolved(self) -> bool:
@@ -229,10 +240,30 @@ def detect(
             ),
         )
         mode = fallback
+    statuses = {e.record.exchanger: e.status for e in all_entries}
     for name in unresolved:
-        if name not in blocking:
+        if implicit:
+            continue  # said once, as no_mail_possible
+        holder = resolutions.get(name, Resolution()).zone
+        if statuses[name] in _TEMPORARY:
             warnings.append(
                 warning(
+                    "exchanger_lookup_failed",
+                    f"The exchanger {name} cannot be looked up right now, so senders wait "
+                    "and retry; check the DNS servers of its zone.",
+                )
+            )
+        elif holder is not None:
+            warnings.append(
+                error(
+                    "exchanger_missing_in_zone",
+                    f"The exchanger {name} is in the zone {holder} hosted here, which has no "
+                    f"A or AAAA record for it, so senders skip it; add one to {holder} first.",
+                )
+            )
+        else:
+            warnings.append(
+                error(
                     "exchanger_unresolved",
                     f"The exchanger {name} does not resolve to any address, so senders skip "
                     "it; give it an A or AAAA record, or delete its MX record.",
@@ -267,7 +298,7 @@ def _plan_warnings(
     for entry in entries:
         res = resolutions.get(entry.record.exchanger)
         if res is not None and res.alias_of:
-            yield warning(
+            yield error(
                 "exchanger_alias",
                 f"The exchanger {entry.record.exchanger} is an alias (CNAME) of "
                 f"{res.alias_of}; RFC 2181 forbids that and some senders will refuse it: "
@@ -289,12 +320,31 @@ def _plan_warnings(
                     f"This server is a backup for {domain}, but none of the more preferred "
                     "exchangers exists in DNS: mail relayed through this server will bounce.",
                 )
+    elif implicit and not any(e.usable for e in entries):
+        temporary = any(e.status in _TEMPORARY for e in entries)
+        yield (warning if temporary else error)(
+            "no_mail_possible",
+            f"{domain} has no MX records and no address of its own: no mail can arrive; "
+            "add an MX record.",
+        )
     elif entries and not any(e.usable for e in entries):
-        yield warning(
+        temporary = any(e.status in _TEMPORARY for e in entries)
+        yield (warning if temporary else error)(
             "no_exchanger_resolves",
             f"None of the exchangers of {domain} resolves to an address: its mail cannot "
             "be delivered.",
         )
+    if public_name(domain):
+        for entry in entries:
+            if entry.is_self or not entry.addresses:
+                continue
+            if all(not a.is_global for a in entry.addresses):
+                shown = ", ".join(sorted(str(a) for a in entry.addresses))
+                yield warning(
+                    "exchanger_private",
+                    f"The exchanger {entry.record.exchanger} resolves only to {shown}, which "
+                    "senders on the internet cannot reach; give it a public address.",
+                )
 
 
 def effective_mode(chosen: Mode, detection: Detection) -> Mode:
@@ -316,18 +366,27 @@ def mode_findings(chosen: Mode, detection: Detection) -> list[Finding]:
                 "this only when a filtering gateway in front relays the mail to this server.",
             )
         ]
-    if chosen is Mode.REMOTE and detection.mode is not Mode.REMOTE:
+    if chosen is Mode.REMOTE and detection.mode is Mode.LOCAL:
+        return [
+            error(
+                "remote_mail_loop",
+                f"{d} is set to remote, but its MX records name this server as most "
+                "preferred: senders bring the mail here and it is refused, and mail sent "
+                "from this server loops. Choose auto or local, or change the MX records.",
+            )
+        ]
+    if chosen is Mode.REMOTE and detection.mode is Mode.BACKUP:
         return [
             warning(
-                "remote_mail_loop",
-                f"{d} is set to remote, but its MX records name this server: mail that "
-                "arrives here will be refused. Choose auto, local or backup, or change the MX "
-                "records.",
+                "remote_listed_as_backup",
+                f"{d} is set to remote, but its MX records name this server as a backup: "
+                "senders that try it are refused and go elsewhere. Choose auto or backup, or "
+                "delete this server's MX record.",
             )
         ]
     if chosen is Mode.BACKUP and detection.mode is Mode.LOCAL:
         return [
-            warning(
+            error(
                 "backup_most_preferred",
                 f"{d} is set to backup, but this server is its most preferred exchanger: mail "
                 "would be relayed back to this server and fail. Choose local or auto.",
@@ -335,7 +394,7 @@ def mode_findings(chosen: Mode, detection: Detection) -> list[Finding]:
         ]
     if chosen is Mode.BACKUP and detection.mode is Mode.REMOTE:
         return [
-            warning(
+            error(
                 "backup_not_in_set",
                 f"{d} is set to backup, but its MX records do not name this server: no sender "
                 "will queue mail here. Add this server as a less preferred MX, or choose "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Iterable
+from dataclasses import replace
 
 from mxroute.core.routing import Resolution, ServerIdentity
 from mxroute.dns.base import DELEGATED, ZoneStore
@@ -77,7 +78,7 @@ class AddressSource:
                 if resolution.status == DELEGATED:
                     outside.append(name)
                 else:
-                    found[name] = resolution
+                    found[name] = replace(resolution, zone=holder)
         if len(outside) == 1:
             found[outside[0]] = self.resolver.addresses(outside[0])
         elif outside:

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, replace
 from typing import Any
 
-from mxroute.core.findings import Finding, messages
+from mxroute.core.findings import Finding, errors, messages, warning
 from mxroute.core.records import MXRecord, MXSet
 from mxroute.core.routing import Detection, Mode, effective_mode, explain, mode_findings
 from mxroute.dns.base import Snapshot
@@ -59,6 +59,10 @@ class ChangePlan:
     owner: str | None = None
     pinned: bool = False
     nameserver: str = ""
+    # The error findings this change brings (an error the domain already had does not
+    # stop an unrelated change): the change is refused unless forced.
+    blocking: tuple[Finding, ...] = ()
+    forced: bool = False
 
     # -- before and after ------------------------------------------------------------
 
@@ -147,13 +151,17 @@ class ChangePlan:
             "zone_lines_removed": list(self.zone_lines_removed),
             "zone_lines_added": list(self.zone_lines_added),
             "findings": [f.to_dict() for f in self.findings],
+            "refused_unless_forced": [f.code for f in self.blocking],
             "owner": self.owner,
+            **({"forced": True} if self.forced else {}),
         }
 
     @property
     def fingerprint(self) -> str:
         """A digest of everything the plan decides: a confirmation applies this plan only."""
-        text = json.dumps(self.to_data(), sort_keys=True, separators=(",", ":"))
+        data = self.to_data()
+        data.pop("forced", None)  # forcing applies the previewed plan; it is not another
+        text = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -192,16 +200,31 @@ def plan_change(
     owner: str | None = None,
     pinned: bool = False,
     nameserver: str = "",
+    detection_before: Detection | None = None,
 ) -> ChangePlan:
-    """The plan for one change of one domain (pure: every input was read beforehand)."""
+    """The plan for one change of one domain (pure: every input was read beforehand).
+
+    ``detection_before`` is the detection of the MX set as read: errors it already
+    had do not block this change.
+    """
     check_bound(domain, snapshot.mx if snapshot else MXSet(), mx_after, limit)
     findings: tuple[Finding, ...] = ()
     explanation: tuple[str, ...] = ()
     if detection is not None and mode_after is not None:
         findings = tuple(
-            dict.fromkeys([*detection.findings, *mode_findings(mode_after, detection)])
+            dict.fromkeys(
+                [
+                    *detection.findings,
+                    *mode_findings(mode_after, detection),
+                    *_change_findings(domain, snapshot, mx_after, facts, mode_after, detection),
+                ]
+            )
         )
         explanation = tuple(explain(detection, mode_after))
+    before: tuple[Finding, ...] = ()
+    if detection_before is not None and facts is not None:
+        before = (*detection_before.findings, *mode_findings(facts.mode, detection_before))
+    blocking = tuple(f for f in errors(findings) if f not in before)
     draft = ChangePlan(
         action,
         domain,
@@ -217,13 +240,75 @@ def plan_change(
         owner,
         pinned,
         nameserver,
+        blocking,
     )
-    before, after = draft.effective_before, draft.effective_after
-    if action in ("add_domain", "remove_domain") or before is None or after is None:
+    was, will = draft.effective_before, draft.effective_after
+    if action in ("add_domain", "remove_domain") or was is None or will is None:
         return draft
     words = (
-        f" Routing stays {after.value}."
-        if before is after
-        else f" Routing changed from {before.value} to {after.value}."
+        f" Routing stays {will.value}."
+        if was is will
+        else f" Routing changed from {was.value} to {will.value}."
     )
     return replace(draft, summary=summary + words)
+
+
+def _change_findings(
+    domain: str,
+    snapshot: Snapshot | None,
+    mx_after: MXSet,
+    facts: DomainFacts | None,
+    mode_after: Mode,
+    detection: Detection,
+) -> list[Finding]:
+    """Findings about the change itself (not about the state it leaves)."""
+    found = []
+    before = snapshot.mx if snapshot else MXSet()
+    if (
+        len(before)
+        and not len(mx_after)
+        and any(e.usable for _, es in detection.groups for e in es)
+    ):
+        found.append(
+            warning(
+                "last_mx_deleted",
+                f"This deletes the last MX record of {domain}: senders fall back to the "
+                "domain's own address (RFC 5321 §5.1), which may not accept mail; add an MX "
+                "record unless that host is a mail server.",
+            )
+        )
+    if (
+        facts is not None
+        and mode_after is Mode.AUTO
+        and facts.mode is Mode.AUTO
+        and detection.certain
+        and facts.detected is not None
+        and facts.detected is not detection.mode
+    ):
+        found.append(
+            warning(
+                "auto_mode_changes",
+                f"Routing of {domain} is automatic, so this change moves it from "
+                f"{facts.detected.value} to {detection.mode.value}: "
+                f"{_MODE_CONSEQUENCE[detection.mode]}",
+            )
+        )
+    after = effective_mode(mode_after, detection)
+    if after is Mode.BACKUP and (facts is None or facts.effective is not Mode.BACKUP):
+        found.append(
+            warning(
+                "backup_accepts_any_recipient",
+                f"As a backup for {domain}, this server accepts mail for any address there "
+                "without knowing which exist, so spam to made-up addresses is queued and "
+                "bounced later (backscatter); have the primary give you its recipient list.",
+            )
+        )
+    return found
+
+
+_MODE_CONSEQUENCE = {
+    Mode.LOCAL: "this server will deliver its mail into local mailboxes.",
+    Mode.BACKUP: "this server will only queue its mail and relay it to the better exchangers.",
+    Mode.REMOTE: "this server will accept none of its mail.",
+    Mode.AUTO: "",
+}

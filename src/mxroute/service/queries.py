@@ -121,10 +121,21 @@ class Queries:
 
     def detection_of(self, zone: str, mx: MXSet, last_known: Mode | None) -> Detection:
         """Detect ``zone``'s mode from ``mx`` (its exchangers looked up now)."""
-        names = {r.exchanger for r in mx if not r.is_null} or ({zone} if not len(mx) else set())
+        return self.detections_of(zone, (mx,), last_known)[0]
+
+    def detections_of(
+        self, zone: str, sets: tuple[MXSet, ...], last_known: Mode | None
+    ) -> tuple[Detection, ...]:
+        """Detect ``zone``'s mode from each MX set (before and after a change), with one
+        lookup of all their exchangers."""
+        names: set[str] = set()
+        for mx in sets:
+            names |= {r.exchanger for r in mx if not r.is_null} or (
+                {zone} if not len(mx) else set()
+            )
         # The zone itself counts as managed even while it is being added.
         resolutions = self.addresses.resolve(names, also=zone)
-        return detect(zone, mx, self.identity, resolutions, last_known)
+        return tuple(detect(zone, mx, self.identity, resolutions, last_known) for mx in sets)
 
     # ----- helpers ----------------------------------------------------------------------
 

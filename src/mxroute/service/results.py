@@ -49,6 +49,8 @@ class ChangeResult:
     dry_run: bool = False  # planned only: nothing was written
     zone_lines_removed: tuple[str, ...] = ()
     zone_lines_added: tuple[str, ...] = ()
+    blocking: tuple[Finding, ...] = ()  # errors that refuse the change unless forced
+    forced: bool = False
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from mxroute.core.names import parse_domain
 from mxroute.core.records import MXRecord, MXSet, parse_exchanger, parse_priority
 from mxroute.core.routing import Mode, detect, parse_mode
 from mxroute.dns.base import Snapshot
-from mxroute.errors import Conflict, InvalidInput, MxrouteError
+from mxroute.errors import Conflict, InvalidInput, MxrouteError, Risky
 from mxroute.service.actor import SYSTEM, Actor, operators_only, user_named
 from mxroute.service.addresses import managed_in_store
 from mxroute.service.apply import Applier, conflict, facts_of
@@ -43,6 +43,7 @@ class Preview:
 
     dry_run: bool = False
     fingerprint: str | None = None
+    force: bool = False
 
 
 class Service(Queries):
@@ -71,6 +72,7 @@ class Service(Queries):
         mode: object | None = None,
         dry_run: bool = False,
         fingerprint: str | None = None,
+        force: bool = False,
     ) -> ChangeResult:
         """Add one MX record; choose the routing ``mode`` in the same change when given.
 
@@ -84,7 +86,13 @@ class Service(Queries):
             return mx.adding(record), f"Added MX {record}.{_mode_words(chosen)}"
 
         return self._change(
-            domain, "add_mx", edit, actor, expected_serial, chosen, Preview(dry_run, fingerprint)
+            domain,
+            "add_mx",
+            edit,
+            actor,
+            expected_serial,
+            chosen,
+            Preview(dry_run, fingerprint, force),
         )
 
     def change_mx(
@@ -100,6 +108,7 @@ class Service(Queries):
         mode: object | None = None,
         dry_run: bool = False,
         fingerprint: str | None = None,
+        force: bool = False,
     ) -> ChangeResult:
         """Replace the record matching the old exchanger (and old priority when given);
         choose the routing ``mode`` in the same change when given."""
@@ -117,7 +126,13 @@ class Service(Queries):
             return mx.replacing(old, new), f"Changed MX {old} to {new}.{_mode_words(chosen)}"
 
         return self._change(
-            domain, "change_mx", edit, actor, expected_serial, chosen, Preview(dry_run, fingerprint)
+            domain,
+            "change_mx",
+            edit,
+            actor,
+            expected_serial,
+            chosen,
+            Preview(dry_run, fingerprint, force),
         )
 
     def delete_mx(
@@ -130,6 +145,7 @@ class Service(Queries):
         expected_serial: int | None = None,
         dry_run: bool = False,
         fingerprint: str | None = None,
+        force: bool = False,
     ) -> ChangeResult:
         """Delete the record with this exchanger (and priority, when given)."""
         name = parse_exchanger(exchanger)
@@ -140,7 +156,13 @@ class Service(Queries):
             return mx.removing(old), f"Deleted MX {old}."
 
         return self._change(
-            domain, "delete_mx", edit, actor, expected_serial, None, Preview(dry_run, fingerprint)
+            domain,
+            "delete_mx",
+            edit,
+            actor,
+            expected_serial,
+            None,
+            Preview(dry_run, fingerprint, force),
         )
 
     # ----- mode ---------------------------------------------------------------------
@@ -153,6 +175,7 @@ class Service(Queries):
         actor: Actor,
         dry_run: bool = False,
         fingerprint: str | None = None,
+        force: bool = False,
     ) -> ChangeResult:
         """Choose the routing mode (auto, local, backup, remote)."""
         chosen = parse_mode(mode)
@@ -161,7 +184,7 @@ class Service(Queries):
             return mx, f"Set routing to {chosen.value}."
 
         return self._change(
-            domain, "set_mode", edit, actor, None, chosen, Preview(dry_run, fingerprint)
+            domain, "set_mode", edit, actor, None, chosen, Preview(dry_run, fingerprint, force)
         )
 
     def detect(
@@ -257,8 +280,12 @@ class Service(Queries):
         owner: str | None = None,
         mode: object = Mode.AUTO,
         mx: Sequence[MXRecord] = (),
+        force: bool = False,
     ) -> ChangeResult:
-        """Manage a domain; create a minimal zone for it (with ``mx``) when none exists."""
+        """Manage a domain; create a minimal zone for it (with ``mx``) when none exists.
+
+        A new zone whose MX records would stop mail is refused unless ``force``; an
+        existing zone is adopted as it is (its findings are shown, not refused)."""
         from mxroute.store.models import Domain
 
         operators_only(actor, "add domains")
@@ -291,6 +318,7 @@ class Service(Queries):
                     field="mx",
                 )
             records = existing.mx if existing else wanted
+            detection = self.detection_of(zone, records, None)
             plan = plan_change(
                 "add_domain",
                 zone,
@@ -299,13 +327,15 @@ class Service(Queries):
                 mx_after=records,
                 facts=None,
                 mode_after=chosen,
-                detection=self.detection_of(zone, records, None),
+                detection=detection,
                 limit=self.settings.max_mx_records,
                 creates_zone=existing is None,
                 owner=owner,
                 nameserver=self.settings.nameserver,
             )
-            after = self.applier.apply(plan, actor)
+            if existing is not None:
+                plan = replace(plan, blocking=())
+            after = self.applier.apply(_checked(plan, force), actor)
         result = _result(plan, after)
         # Adding a domain over an existing zone changes no records.
         return replace(
@@ -402,6 +432,7 @@ class Service(Queries):
             raise conflict(row.name, expected_serial, snap.serial)
         mx_after, summary = edit(snap.mx)
         facts = facts_of(row)
+        before, after = self.detections_of(row.name, (snap.mx, mx_after), facts.detected)
         return plan_change(
             action,
             row.name,
@@ -410,9 +441,10 @@ class Service(Queries):
             mx_after=mx_after,
             facts=facts,
             mode_after=new_mode or facts.mode,
-            detection=self.detection_of(row.name, mx_after, facts.detected),
+            detection=after,
             limit=self.settings.max_mx_records,
             pinned=expected_serial is not None,
+            detection_before=before,
         )
 
     def apply(self, plan: ChangePlan, actor: Actor) -> ChangeResult:
@@ -451,10 +483,10 @@ class Service(Queries):
                         "preview it again.",
                         code="plan_changed",
                     )
-                return self.apply(plan, actor)
+                return self.apply(_checked(plan, preview.force), actor)
         plan = self.plan(zone, action, edit, actor, expected_serial, new_mode)
         try:
-            return self.apply(plan, actor)
+            return self.apply(_checked(plan, preview.force), actor)
         except Conflict:
             if plan.pinned:
                 raise
@@ -463,11 +495,22 @@ class Service(Queries):
             for attempt in range(1, PLANS_PER_CHANGE + 1):
                 plan = self.plan(zone, action, edit, actor, expected_serial, new_mode)
                 try:
-                    return self.apply(plan, actor)
+                    return self.apply(_checked(plan, preview.force), actor)
                 except Conflict:
                     if attempt == PLANS_PER_CHANGE:
                         raise
         raise AssertionError("unreachable")
+
+
+def _checked(plan: ChangePlan, force: bool) -> ChangePlan:
+    """The plan to apply: refused (:class:`Risky`) when it brings an error finding and
+    was not forced; marked forced when it was. A detection is never refused: it only
+    records what the MX records already say."""
+    if not plan.blocking or plan.action == "detect":
+        return plan
+    if not force:
+        raise Risky(plan.domain, plan.blocking)
+    return replace(plan, forced=True)
 
 
 def exim_config(settings: Settings) -> str:
@@ -502,6 +545,8 @@ def _result(plan: ChangePlan, after: Snapshot | None, *, dry_run: bool = False) 
         dry_run,
         plan.zone_lines_removed,
         plan.zone_lines_added,
+        plan.blocking,
+        plan.forced,
     )
 
 
