@@ -36,11 +36,26 @@ def make_settings(home: Path, **overrides: object) -> Settings:
     return Settings(home=home, **values)  # type: ignore[arg-type]
 
 
+# The fixture zone gives its hosts addresses, as a real zone would: an MX pointing at
+# a name of a hosted zone that has no address is refused (exchanger_missing_in_zone).
+FIXTURE_ZONE = """$TTL 3600
+@ IN SOA ns1.example.test. hostmaster.example.test. 2026010101 3600 900 1209600 300
+@ IN NS ns1.example.test.
+@ IN MX 10 mx.self.test.
+ns1 IN A 192.0.2.53
+mx1 IN A 192.0.2.11
+mx2 IN A 192.0.2.12
+mx3 IN A 192.0.2.13
+"""
+
+
 @pytest.fixture
 def service(tmp_path: Path, db: None) -> Service:
-    """A service with one managed domain, example.test (MX 10 mx.self.test)."""
+    """A service with one managed domain, example.test (MX 10 mx.self.test; mx1, mx2
+    and mx3.example.test have addresses)."""
     service = Service(make_settings(tmp_path))
-    service.add_domain(ZONE, actor=ACTOR, mx=[MXRecord(10, "mx.self.test")])
+    (service.settings.zones_dir / f"{ZONE}.zone").write_text(FIXTURE_ZONE)
+    service.add_domain(ZONE, actor=ACTOR)
     return service
 
 
