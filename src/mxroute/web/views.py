@@ -26,10 +26,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from mxroute.core.names import to_unicode
 from mxroute.core.records import MXRecord, MXSet, parse_priority
 from mxroute.core.routing import Mode
-from mxroute.errors import InvalidInput, MxrouteError, NotFound
+from mxroute.errors import InvalidInput, MxrouteError, NotFound, Risky
 from mxroute.service import Actor, ChangeResult, DomainState, DomainSummary, Service
 from mxroute.web import pages
-from mxroute.web.forms import DeleteForm, EditForm, PanelForm, RecordForm, RoutingForm
+from mxroute.web.forms import ChangeForm, DeleteForm, EditForm, PanelForm, RecordForm, RoutingForm
 from mxroute.web.svg import where_mail_goes
 
 log = logging.getLogger(__name__)
@@ -113,22 +113,72 @@ def scoped(view: DomainView) -> DomainView:
     return wrapper
 
 
-def attempt(form: PanelForm, call: Callable[[], ChangeResult]) -> ChangeResult | None:
-    """Run one change; on refusal put its message beside its field, or above the form.
+Change = Callable[..., ChangeResult]
+"""One service change, called with the keywords of a preview: ``dry_run=True``, or
+``fingerprint=`` (and ``force=``) to apply the plan a preview gave."""
+
+
+def confirmed(
+    request: HttpRequest,
+    form: ChangeForm,
+    change: Change,
+    refused: Callable[[], HttpResponse],
+) -> HttpResponse:
+    """Every panel change: plan it, then apply that plan at once when its checks found
+    nothing, or show it on the confirmation page, whose form applies that plan only.
+
+    A plan with error findings is applied only with the page's checkbox ticked. A
+    refusal is put beside its field, or at the top of the page ``refused`` draws.
+    """
+    if not form.is_valid():
+        return refused()
+    try:
+        if form.text("plan"):
+            return done(request, change(fingerprint=form.text("plan"), force=form.forced()))
+        plan = change(dry_run=True)
+        if pages.to_confirm(plan):
+            return confirmation(request, form, plan)
+        return done(request, change(fingerprint=plan.fingerprint))
+    except Risky as exc:
+        # Confirmed without the checkbox: the same page again, saying why at its top.
+        form.add_error(None, exc.message)
+        try:
+            return confirmation(request, form, change(dry_run=True), status=400)
+        except MxrouteError as again:
+            refuse(form, again)
+            return refused()
+    except MxrouteError as exc:
+        refuse(form, exc)
+        return refused()
+
+
+def refuse(form: PanelForm, exc: MxrouteError) -> None:
+    """Put a refusal beside its field, or above everything when it names none.
 
     A missing domain is not the form's business: it goes up to :func:`scoped` (404).
     """
-    if not form.is_valid():
-        return None
-    try:
-        return call()
-    except MxrouteError as exc:
-        if _domain_missing(exc):
-            raise
-        field = exc.field if isinstance(exc, InvalidInput) else None
-        visible = field in form.fields and not form[field].is_hidden
-        form.add_error(field if visible else None, exc.message)
-        return None
+    if _domain_missing(exc):
+        raise exc
+    field = exc.field if isinstance(exc, InvalidInput) else None
+    visible = field in form.fields and not form[field].is_hidden
+    form.add_error(field if visible else None, exc.message)
+
+
+def confirmation(
+    request: HttpRequest, form: ChangeForm, plan: ChangeResult, status: int = 200
+) -> HttpResponse:
+    """The page that shows a planned change and its findings before anything is written."""
+    context = {
+        **pages.confirmation(plan),
+        "shown": to_unicode(plan.domain),
+        "refusals": form.non_field_errors(),
+        "carried": form.carried(),
+        # The drawing escapes every piece of text it holds (see mxroute.web.svg).
+        "svg": mark_safe(where_mail_goes(plan.detection, plan.effective_after)),
+        "action": request.get_full_path(),
+        "cancel": reverse("web:domain", args=[plan.domain]),
+    }
+    return render(request, "web/confirm.html", context, status=status)
 
 
 def done(request: HttpRequest, result: ChangeResult) -> HttpResponse:
@@ -264,6 +314,7 @@ def domain_page(
         "result": _pop_result(request, state.domain),
         "modes": pages.mode_choices(),
         "chosen": chosen,
+        "refusals": (routing_form or add_form or RoutingForm()).non_field_errors(),
         "routing_form": routing_form or RoutingForm(),
         "add_form": add_form or RecordForm(),
         "groups": pages.record_groups(state.domain, state.snapshot.mx),
@@ -295,12 +346,14 @@ def _domain_context(state: DomainState) -> dict[str, Any]:
 def routing(request: HttpRequest, domain: str) -> HttpResponse:
     """Email Routing: choose auto, local, backup or remote."""
     form = RoutingForm(request.POST)
-    result = attempt(
-        form, lambda: service().set_mode(domain, form.text("mode"), actor=actor(request))
+    return confirmed(
+        request,
+        form,
+        lambda **preview: service().set_mode(
+            domain, form.text("mode"), actor=actor(request), **preview
+        ),
+        lambda: domain_page(request, domain, routing_form=form, status=400),
     )
-    if result is None:
-        return domain_page(request, domain, routing_form=form, status=400)
-    return done(request, result)
 
 
 @login_required
@@ -309,19 +362,19 @@ def routing(request: HttpRequest, domain: str) -> HttpResponse:
 def mx_add(request: HttpRequest, domain: str) -> HttpResponse:
     """Add a New Record."""
     form = RecordForm(request.POST)
-    result = attempt(
+    return confirmed(
+        request,
         form,
-        lambda: service().add_mx(
+        lambda **preview: service().add_mx(
             domain,
             form.text("priority"),
             form.text("exchanger"),
             actor=actor(request),
             expected_serial=form.zone_serial(),
+            **preview,
         ),
+        lambda: domain_page(request, domain, add_form=form, status=400),
     )
-    if result is None:
-        return domain_page(request, domain, add_form=form, status=400)
-    return done(request, result)
 
 
 @login_required
@@ -330,8 +383,8 @@ def mx_add(request: HttpRequest, domain: str) -> HttpResponse:
 def mx_edit(request: HttpRequest, domain: str) -> HttpResponse:
     """Edit one record's priority and destination."""
 
-    def change(form: PanelForm) -> ChangeResult:
-        return service().change_mx(
+    def change(form: ChangeForm) -> Change:
+        return lambda **preview: service().change_mx(
             domain,
             form.text("old_exchanger"),
             form.text("old_priority"),
@@ -339,6 +392,7 @@ def mx_edit(request: HttpRequest, domain: str) -> HttpResponse:
             form.text("exchanger"),
             actor=actor(request),
             expected_serial=form.zone_serial(),
+            **preview,
         )
 
     return _record_view(
@@ -363,13 +417,14 @@ def mx_edit(request: HttpRequest, domain: str) -> HttpResponse:
 def mx_delete(request: HttpRequest, domain: str) -> HttpResponse:
     """Delete one record, after a confirmation page."""
 
-    def change(form: PanelForm) -> ChangeResult:
-        return service().delete_mx(
+    def change(form: ChangeForm) -> Change:
+        return lambda **preview: service().delete_mx(
             domain,
             form.text("priority"),
             form.text("exchanger"),
             actor=actor(request),
             expected_serial=form.zone_serial(),
+            **preview,
         )
 
     return _record_view(
@@ -387,14 +442,15 @@ def _record_view(
     request: HttpRequest,
     domain: str,
     template: str,
-    form_class: type[PanelForm],
+    form_class: type[ChangeForm],
     initial: Callable[[MXRecord], dict[str, object]],
-    change: Callable[[PanelForm], ChangeResult],
+    change: Callable[[ChangeForm], Change],
     names: tuple[str, str],
 ) -> HttpResponse:
     """The Edit or Delete page of one record: GET draws it for the record the link names;
-    POST makes the change, or draws the page again with the refusal. ``names`` are the
-    form fields that name the record as it was (priority, exchanger)."""
+    POST makes the change (through :func:`confirmed`), or draws the page again with the
+    refusal. ``names`` are the form fields that name the record as it was (priority,
+    exchanger)."""
     if request.method == "GET":
         state = service().show(domain, actor=actor(request))
         record, problem = _record(state.snapshot.mx, request.GET)
@@ -405,12 +461,13 @@ def _record_view(
             request, template, state, form, (record.priority, record.exchanger), 200
         )
     form = form_class(request.POST)
-    result = attempt(form, lambda: change(form))
-    if result is None:
+
+    def refused() -> HttpResponse:
         state = service().show(domain, actor=actor(request))
         shown = (form.text(names[0]), form.text(names[1]))
         return _record_page(request, template, state, form, shown, 400)
-    return done(request, result)
+
+    return confirmed(request, form, change(form), refused)
 
 
 def _record(mx: MXSet, query: Mapping[str, str]) -> tuple[MXRecord | None, str]:
@@ -438,6 +495,7 @@ def _record_page(
     context = {
         **_domain_context(state),
         "form": form,
+        "refusals": form.non_field_errors(),
         "record": f"{priority} {pages.shown_name(str(exchanger))}",
         "records": [f"{r.priority} {pages.shown_name(r.exchanger)}" for r in state.snapshot.mx],
         "action": request.get_full_path(),
