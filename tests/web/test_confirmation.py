@@ -163,9 +163,7 @@ def test_a_risky_change_is_shown_for_confirmation_and_writes_nothing(
     assert tree.by_id("form-error") is None
 
 
-def test_the_confirmation_form_carries_the_change_and_its_plan(
-    alice: Client, risky: Risky
-) -> None:
+def test_the_confirmation_form_carries_the_change_and_its_plan(alice: Client, risky: Risky) -> None:
     tree = confirmation(alice.post(risky.url, risky.data))
     form = tree.one("form", cls="confirm")
     assert form.attrs["method"] == "post" and form.attrs["action"] == risky.url
