@@ -266,7 +266,7 @@ def test_a_confirmation_of_a_zone_changed_meanwhile_is_refused_on_top(
     tree = page(confirm(alice, asked, force=risky.blocking), 400)
     message = refusal_at_top(tree)
     # The forms pinned to a serial say so; the routing form's plan no longer matches.
-    assert "changed since you read them" in message or "is no longer what it would do" in message
+    assert "changed since you read them" in message or "changed after it was shown" in message
     assert panel.state() == before
     assert tree.all("form", cls="confirm") == []
     if risky.form in ("routing", "add"):
@@ -283,7 +283,7 @@ def test_a_changed_plan_is_refused_even_with_the_same_serial(alice: Client, pane
     panel.service.set_mode(ALICE, "local", actor=OPERATOR)
     before = panel.state()
     tree = page(confirm(alice, asked, force=True), 400)
-    assert refusal_at_top(tree).startswith(f"The change to {ALICE} you previewed is no longer")
+    assert refusal_at_top(tree).startswith("This change was not made: the zone, the routing")
     _the_domain_page(tree)
     assert panel.state() == before
     assert Domain.objects.get(name=ALICE).mode == "local"
@@ -295,7 +295,7 @@ def test_a_plan_that_was_tampered_with_is_refused(alice: Client, panel: Panel) -
     data = {**_hidden(form), "exchanger": "mx2.alice.test"}
     before = panel.state()
     tree = page(alice.post(add.url, data), 400)
-    assert "is no longer what it would do" in refusal_at_top(tree)
+    assert "changed after it was shown" in refusal_at_top(tree)
     assert panel.state() == before
 
 

@@ -113,6 +113,13 @@ def scoped(view: DomainView) -> DomainView:
     return wrapper
 
 
+# The panel's own words where the service's speak of doors the panel does not have.
+PANEL_WORDS = {
+    "plan_changed": "This change was not made: the zone, the routing or what its exchangers "
+    "resolve to changed after it was shown to you for confirmation. The page shows the "
+    "domain as it is now; make the change again if it is still what you want.",
+}
+
 Change = Callable[..., ChangeResult]
 """One service change, called with the keywords of a preview: ``dry_run=True``, or
 ``fingerprint=`` (and ``force=``) to apply the plan a preview gave."""
@@ -161,7 +168,7 @@ def refuse(form: PanelForm, exc: MxrouteError) -> None:
         raise exc
     field = exc.field if isinstance(exc, InvalidInput) else None
     visible = field in form.fields and not form[field].is_hidden
-    form.add_error(field if visible else None, exc.message)
+    form.add_error(field if visible else None, PANEL_WORDS.get(exc.code, exc.message))
 
 
 def confirmation(
