@@ -3,6 +3,7 @@
 Thin, as everywhere in mxroute: parse the form, call one service function as the
 logged-in user (so the service decides which domains they may see), show the result.
 A domain the user may not manage answers 404 exactly like one that does not exist.
+Every change form takes the one path of :mod:`mxroute.web.changes` (plan, confirm, apply).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -26,9 +27,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from mxroute.core.names import to_unicode
 from mxroute.core.records import MXRecord, MXSet, parse_priority
 from mxroute.core.routing import Mode
-from mxroute.errors import InvalidInput, MxrouteError, NotFound, Risky
-from mxroute.service import Actor, ChangeResult, DomainState, DomainSummary, Service
+from mxroute.errors import InvalidInput, MxrouteError, NotFound
+from mxroute.service import Actor, DomainState, DomainSummary, Service
 from mxroute.web import pages
+from mxroute.web.changes import RESULT_KEY, Change, confirmed, domain_missing
 from mxroute.web.forms import ChangeForm, DeleteForm, EditForm, PanelForm, RecordForm, RoutingForm
 from mxroute.web.svg import where_mail_goes
 
@@ -36,7 +38,6 @@ log = logging.getLogger(__name__)
 
 DOMAINS_PER_PAGE = 50
 HISTORY_ROWS = 25
-RESULT_KEY = "mxroute.result"
 DomainView = Callable[[HttpRequest, str], HttpResponse]
 
 
@@ -88,13 +89,6 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     )
 
 
-def _domain_missing(exc: MxrouteError) -> bool:
-    """A domain that does not exist, may not be managed, or cannot even be a name."""
-    if isinstance(exc, NotFound):
-        return exc.code == "domain_not_found"
-    return isinstance(exc, InvalidInput) and exc.field == "domain"
-
-
 def scoped(view: DomainView) -> DomainView:
     """Answer 404 for a domain the user may not manage, and say why a page cannot show."""
 
@@ -103,7 +97,7 @@ def scoped(view: DomainView) -> DomainView:
         try:
             return view(request, domain)
         except MxrouteError as exc:
-            if _domain_missing(exc):
+            if domain_missing(exc):
                 return error_page(request, "Domain not found", exc.message, 404)
             # Reading the zone failed (a broken zone file, say): the operator must act.
             # The service tells owners whom to ask, not the server's paths.
@@ -111,87 +105,6 @@ def scoped(view: DomainView) -> DomainView:
             return error_page(request, "This domain cannot be shown", exc.message, 500)
 
     return wrapper
-
-
-# The panel's own words where the service's speak of doors the panel does not have.
-PANEL_WORDS = {
-    "plan_changed": "This change was not made: the zone, the routing or what its exchangers "
-    "resolve to changed after it was shown to you for confirmation. The page shows the "
-    "domain as it is now; make the change again if it is still what you want.",
-}
-
-Change = Callable[..., ChangeResult]
-"""One service change, called with the keywords of a preview: ``dry_run=True``, or
-``fingerprint=`` (and ``force=``) to apply the plan a preview gave."""
-
-
-def confirmed(
-    request: HttpRequest,
-    form: ChangeForm,
-    change: Change,
-    refused: Callable[[], HttpResponse],
-) -> HttpResponse:
-    """Every panel change: plan it, then apply that plan at once when its checks found
-    nothing, or show it on the confirmation page, whose form applies that plan only.
-
-    A plan with error findings is applied only with the page's checkbox ticked. A
-    refusal is put beside its field, or at the top of the page ``refused`` draws.
-    """
-    if not form.is_valid():
-        return refused()
-    try:
-        if form.text("plan"):
-            return done(request, change(fingerprint=form.text("plan"), force=form.forced()))
-        plan = change(dry_run=True)
-        if pages.to_confirm(plan):
-            return confirmation(request, form, plan)
-        return done(request, change(fingerprint=plan.fingerprint))
-    except Risky as exc:
-        # Confirmed without the checkbox: the same page again, saying why at its top.
-        form.add_error(None, exc.message)
-        try:
-            return confirmation(request, form, change(dry_run=True), status=400)
-        except MxrouteError as again:
-            refuse(form, again)
-            return refused()
-    except MxrouteError as exc:
-        refuse(form, exc)
-        return refused()
-
-
-def refuse(form: PanelForm, exc: MxrouteError) -> None:
-    """Put a refusal beside its field, or above everything when it names none.
-
-    A missing domain is not the form's business: it goes up to :func:`scoped` (404).
-    """
-    if _domain_missing(exc):
-        raise exc
-    field = exc.field if isinstance(exc, InvalidInput) else None
-    visible = field in form.fields and not form[field].is_hidden
-    form.add_error(field if visible else None, PANEL_WORDS.get(exc.code, exc.message))
-
-
-def confirmation(
-    request: HttpRequest, form: ChangeForm, plan: ChangeResult, status: int = 200
-) -> HttpResponse:
-    """The page that shows a planned change and its findings before anything is written."""
-    context = {
-        **pages.confirmation(plan),
-        "shown": to_unicode(plan.domain),
-        "refusals": form.non_field_errors(),
-        "carried": form.carried(),
-        # The drawing escapes every piece of text it holds (see mxroute.web.svg).
-        "svg": mark_safe(where_mail_goes(plan.detection, plan.effective_after)),
-        "action": request.get_full_path(),
-        "cancel": reverse("web:domain", args=[plan.domain]),
-    }
-    return render(request, "web/confirm.html", context, status=status)
-
-
-def done(request: HttpRequest, result: ChangeResult) -> HttpResponse:
-    """POST/redirect/GET: the domain page shows what the change did, once."""
-    request.session[RESULT_KEY] = pages.result_message(result)
-    return redirect("web:domain", domain=result.domain)
 
 
 def _pop_result(request: HttpRequest, zone: str) -> Mapping[str, Any] | None:
