@@ -116,3 +116,33 @@ def form_serial(tree: Node, action_contains: str) -> str:
     """The hidden serial of the form whose action contains ``action_contains``."""
     form = next(f for f in tree.all("form") if action_contains in f.attrs.get("action", ""))
     return form.one("input", name="serial").attrs["value"]
+
+
+def confirmation(response: Any, status: int = 200) -> Node:
+    """The confirmation page a change answered with (after checking it is one)."""
+    tree = page(response, status)
+    assert tree.one("h1").text.startswith("Confirm the change to ")
+    return tree
+
+
+def confirm(client: Client, response: Any, *, force: bool = False, status: int = 200) -> Any:
+    """Press "Make this change" on the confirmation page ``response`` (ticking "make the
+    change anyway" first when ``force``); the answer."""
+    form = confirmation(response, status).one("form", cls="confirm")
+    data = {i.attrs["name"]: i.attrs["value"] for i in form.all("input", type="hidden")}
+    if force:
+        assert form.one("input", type="checkbox", name="force")
+        data["force"] = form.one("input", name="force").attrs["value"]
+    return client.post(form.attrs["action"], data)
+
+
+def refusal_at_top(tree: Node) -> str:
+    """The refusal shown at the top of the page (under its heading, before any section)."""
+    main = tree.one("main")
+    order = main.walk()
+    error = main.by_id("form-error")
+    assert error is not None and error.attrs["role"] == "alert", "no refusal on the page"
+    position = order.index(error)
+    assert order.index(main.one("h1")) < position
+    assert all(position < order.index(h) for h in main.all("h2")), "the refusal is not on top"
+    return error.text

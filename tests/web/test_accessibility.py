@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from tests.web.conftest import ALICE, SERIAL, Panel, page
+from tests.web.conftest import ALICE, SERIAL, Panel, confirm, page
 from tests.web.html import Node
 
 RECORD = "?priority=10&exchanger=mx.self.test"
@@ -34,6 +34,10 @@ def _pages(panel: Panel) -> dict[str, Callable[[Client], Any]]:
         "delete refused": lambda c: c.post(
             delete, {"priority": "1", "exchanger": "mx9.alice.test"}
         ),
+        "confirm": lambda c: c.post(f"/domains/{ALICE}/routing/", {"mode": "remote"}),
+        "confirm refused": lambda c: confirm(
+            c, c.post(f"/domains/{ALICE}/routing/", {"mode": "remote"})
+        ),
         "tokens": lambda c: c.get("/tokens/"),
         "tokens refused": lambda c: c.post("/tokens/", {"name": "!", "expires": "x"}),
         "not found": lambda c: c.get("/domains/bob.test/"),
@@ -51,6 +55,8 @@ PAGE_NAMES = [
     "edit refused",
     "delete",
     "delete refused",
+    "confirm",
+    "confirm refused",
     "tokens",
     "tokens refused",
     "not found",

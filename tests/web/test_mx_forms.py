@@ -8,7 +8,7 @@ from pytest_django.fixtures import Settings as DjangoSettings
 
 from mxroute.service import OPERATOR
 from mxroute.store.models import Change
-from tests.web.conftest import ALICE, IDN, SERIAL, Panel, page
+from tests.web.conftest import ALICE, IDN, SERIAL, Panel, confirm, page
 from tests.web.html import Node
 
 ADD = f"/domains/{ALICE}/mx/add/"
@@ -66,17 +66,19 @@ def test_adding_a_record_writes_the_zone_and_says_what_changed(alice: Client, pa
 
 
 def test_the_result_lists_the_warnings_of_the_change(alice: Client, panel: Panel) -> None:
-    alice.post(ADD, {"priority": "30", "exchanger": "gone.alice.test", "serial": SERIAL})
-    tree = page(alice.get(f"/domains/{ALICE}/"))
-    warnings = [w.text for w in _result(tree).all("li", cls="warning")]
-    assert warnings == [
-        "The exchanger gone.alice.test does not resolve to any address, so senders skip it; "
-        "give it an A or AAAA record, or delete its MX record."
+    asked = alice.post(ADD, {"priority": "30", "exchanger": "gone.alice.test", "serial": SERIAL})
+    assert confirm(alice, asked, force=True).status_code == 302
+    box = _result(page(alice.get(f"/domains/{ALICE}/")))
+    assert [w.text for w in box.all("li", cls="warning")] == [
+        "The exchanger gone.alice.test is in the zone alice.test hosted here, which has no A "
+        "or AAAA record for it, so senders skip it; add one to alice.test first."
     ]
+    assert "because you ticked" in box.one("p", cls="forced").text
 
 
 def test_a_more_preferred_record_makes_this_server_a_backup(alice: Client, panel: Panel) -> None:
-    alice.post(ADD, {"priority": " 5 ", "exchanger": "MX1.Alice.Test.", "serial": SERIAL})
+    asked = alice.post(ADD, {"priority": " 5 ", "exchanger": "MX1.Alice.Test.", "serial": SERIAL})
+    confirm(alice, asked)  # the routing changes: the panel asks first
     assert panel.mx(ALICE) == ["5 mx1.alice.test", "10 mx.self.test"]
     box = _result(page(alice.get(f"/domains/{ALICE}/")))
     assert box.one("p", cls="summary").text == (

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from mxroute.service import OPERATOR
 from mxroute.store.models import Change, Domain
-from tests.web.conftest import ALICE, SERIAL, Panel, page
+from tests.web.conftest import ALICE, SERIAL, Panel, confirm, page
 
 ROUTING = f"/domains/{ALICE}/routing/"
 
@@ -36,7 +37,7 @@ def test_choosing_remote_for_a_local_domain_warns_and_updates_the_routing_lists(
     alice: Client, panel: Panel
 ) -> None:
     assert ALICE in _lists(panel)["localdomains"]
-    alice.post(ROUTING, {"mode": "remote"})
+    confirm(alice, alice.post(ROUTING, {"mode": "remote"}), force=True)
     assert ALICE in _lists(panel)["remotedomains"]
     assert ALICE not in _lists(panel)["localdomains"]
     box = page(alice.get(f"/domains/{ALICE}/")).by_id("result")
@@ -47,13 +48,15 @@ def test_choosing_remote_for_a_local_domain_warns_and_updates_the_routing_lists(
     assert box.one("p", cls="mode").one("strong").text == "remote"
     warnings = [w.text for w in box.all("li", cls="warning")]
     assert warnings == [
-        f"{ALICE} is set to remote, but its MX records name this server: mail that arrives "
-        "here will be refused. Choose auto, local or backup, or change the MX records."
+        f"{ALICE} is set to remote, but its MX records name this server as most preferred: "
+        "senders bring the mail here and it is refused, and mail sent from this server "
+        "loops. Choose auto or local, or change the MX records."
     ]
 
 
-def test_cpanels_secondary_is_taken_as_backup(alice: Client) -> None:
-    alice.post(ROUTING, {"mode": "secondary"})
+def test_cpanels_secondary_is_taken_as_backup(alice: Client, panel: Panel) -> None:
+    panel.service.add_mx(ALICE, 5, "mx1.alice.test", actor=OPERATOR)  # a more preferred one
+    assert alice.post(ROUTING, {"mode": "secondary"}).status_code == 302
     assert Domain.objects.get(name=ALICE).mode == "backup"
 
 

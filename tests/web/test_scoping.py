@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from mxroute.store.models import Domain
-from tests.web.conftest import ALICE, BOB, SERIAL, Panel, page
+from tests.web.conftest import ALICE, BOB, SERIAL, Panel, confirm, page
 
 RECORD = "?priority=10&exchanger=mx.self.test"
 RECORD_DATA = {"priority": "10", "exchanger": "mx.self.test", "serial": SERIAL}
@@ -19,7 +19,7 @@ def _requests(zone: str) -> list[tuple[str, str, dict[str, Any]]]:
     edit = {**RECORD_DATA, "old_priority": "10", "old_exchanger": "mx.self.test", "priority": "20"}
     return [
         ("get", f"/domains/{zone}/", {}),
-        ("post", f"/domains/{zone}/routing/", {"mode": "remote"}),
+        ("post", f"/domains/{zone}/routing/", {"mode": "local"}),
         ("post", f"/domains/{zone}/mx/add/", {**RECORD_DATA, "priority": "20"}),
         ("get", f"/domains/{zone}/mx/edit/{RECORD}", {}),
         ("post", f"/domains/{zone}/mx/edit/{RECORD}", edit),
@@ -77,6 +77,9 @@ def test_an_administrator_may_use_every_page_and_form_of_any_domain(
     root: Client, panel: Panel, method: str, url: str, data: dict[str, Any]
 ) -> None:
     response = getattr(root, method)(url, data)
+    if method == "post" and response.status_code == 200:
+        # Deleting the only record stops mail: made through the confirmation page.
+        response = confirm(root, response, force=True)
     assert response.status_code == (200 if method == "get" else 302)
 
 

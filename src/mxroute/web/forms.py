@@ -3,14 +3,19 @@
 Every rule (what a priority or an exchanger may be, which mode exists) lives in the
 core and is applied by the service; its refusals are added to these forms by field.
 So every field is optional here: an empty one is refused by the core, in its words.
+A change form also asks the core about each field people type before the service
+runs, so that every field's refusal is shown at once, not only the first one met.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from django import forms
 
+from mxroute.core.records import parse_exchanger, parse_priority
+from mxroute.core.routing import parse_mode
 from mxroute.errors import InvalidInput
 
 
@@ -56,18 +61,56 @@ class LoginForm(PanelForm):
     next = _hidden()
 
 
-class RoutingForm(PanelForm):
+class ChangeForm(PanelForm):
+    """A form that changes a domain, confirmed on a page when the plan has findings.
+
+    ``plan`` is the fingerprint of the plan the confirmation page showed (empty on the
+    first post); ``force`` is its checkbox for a plan with error findings.
+    """
+
+    plan = _hidden()
+    force = forms.BooleanField(required=False)
+    # The core's parser of each field people type, to refuse them all at once.
+    checks: ClassVar[tuple[tuple[str, Callable[[str], object]], ...]] = ()
+
+    def clean(self) -> dict[str, Any]:
+        """Each typed field checked by the core; its refusal put beside it."""
+        cleaned = super().clean() or {}
+        for name, check in self.checks:
+            try:
+                check(str(cleaned.get(name) or ""))
+            except InvalidInput as exc:
+                self.add_error(name, exc.message)
+        return cleaned
+
+    def forced(self) -> bool:
+        """The confirmation page's "make the change anyway" box was ticked."""
+        self.is_valid()
+        return bool(self.cleaned_data.get("force"))
+
+    def carried(self) -> list[tuple[str, str]]:
+        """The fields as posted, for the confirmation page to send again (hidden)."""
+        return [
+            (name, str(self[name].value() or ""))
+            for name in self.fields
+            if name not in ("plan", "force")
+        ]
+
+
+class RoutingForm(ChangeForm):
     """The Email Routing choice."""
 
     mode = _text()
+    checks = (("mode", parse_mode),)
 
 
-class RecordForm(PanelForm):
+class RecordForm(ChangeForm):
     """A record to add (or the new values of an edited one), pinned to a zone serial."""
 
     priority = _text()
     exchanger = _text()
     serial = _hidden()
+    checks = (("priority", parse_priority), ("exchanger", parse_exchanger))
 
 
 class EditForm(RecordForm):
@@ -77,7 +120,7 @@ class EditForm(RecordForm):
     old_exchanger = _hidden()
 
 
-class DeleteForm(PanelForm):
+class DeleteForm(ChangeForm):
     """A confirmed deletion: the record and the zone serial, all carried by the page."""
 
     priority = _hidden()

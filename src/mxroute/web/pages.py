@@ -12,9 +12,11 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
+from mxroute.core.findings import Severity
 from mxroute.core.names import to_unicode
 from mxroute.core.records import MXRecord, MXSet
 from mxroute.core.routing import Mode
+from mxroute.present import lists_of
 from mxroute.service import ChangeResult, HistoryEntry
 
 # The four options in cPanel's order and words, each with one sentence for people who
@@ -63,6 +65,21 @@ class RecordRow:
     shared: bool
     edit_url: str
     delete_url: str
+
+
+@dataclass(frozen=True)
+class FindingRow:
+    """One finding on the confirmation page: its severity in words, and its sentence."""
+
+    severity: str
+    label: str
+    message: str
+    code: str
+
+
+# A finding of these severities stops a change for a confirmation (notes only inform).
+CONFIRMED = frozenset({Severity.ERROR, Severity.WARNING})
+SEVERITY_LABELS = {Severity.ERROR: "Error", Severity.WARNING: "Warning", Severity.NOTE: "Note"}
 
 
 @dataclass(frozen=True)
@@ -127,6 +144,43 @@ def history_rows(entries: list[HistoryEntry]) -> list[HistoryRow]:
     ]
 
 
+def to_confirm(plan: ChangeResult) -> bool:
+    """The planned change has a warning or an error: the panel asks before making it."""
+    return any(f.severity in CONFIRMED for f in plan.findings)
+
+
+def confirmation(plan: ChangeResult) -> dict[str, Any]:
+    """What the confirmation page shows of a planned change (a dry run's result)."""
+    return {
+        "zone": plan.domain,
+        "summary": plan.summary,
+        "removed": [_shown_line(line) for line in plan.zone_lines_removed],
+        "added": [_shown_line(line) for line in plan.zone_lines_added],
+        "records": [f"{r.priority} {shown_name(r.exchanger)}" for r in plan.mx_after],
+        "serial": plan.serial_before,
+        "before": plan.effective_before.value,
+        "after": plan.effective_after.value,
+        "chosen": plan.mode.value,
+        "meaning": MODE_PLAIN[plan.effective_after],
+        "lists_before": lists_of(plan.effective_before),
+        "lists_after": lists_of(plan.effective_after),
+        "explanation": plan.explanation,
+        "findings": [
+            FindingRow(f.severity.value, SEVERITY_LABELS[f.severity], f.message, f.code)
+            for f in plan.findings
+        ],
+        "blocking": bool(plan.blocking),
+        "fingerprint": plan.fingerprint,
+    }
+
+
+def _shown_line(line: str) -> str:
+    """A zone line with an IDN exchanger also in Unicode, as people read it."""
+    name = line.rsplit(" ", 1)[-1].rstrip(".")
+    shown = shown_name(name)
+    return line if shown == name else f"{line} ({shown})"
+
+
 def result_message(result: ChangeResult) -> dict[str, Any]:
     """What a change did, as plain data that survives the redirect (in the session)."""
     return {
@@ -140,4 +194,5 @@ def result_message(result: ChangeResult) -> dict[str, Any]:
         "effective": result.effective_after.value,
         "effective_meaning": MODE_PLAIN[result.effective_after],
         "warnings": list(result.warnings),
+        "forced": result.forced,
     }

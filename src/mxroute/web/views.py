@@ -3,6 +3,7 @@
 Thin, as everywhere in mxroute: parse the form, call one service function as the
 logged-in user (so the service decides which domains they may see), show the result.
 A domain the user may not manage answers 404 exactly like one that does not exist.
+Every change form takes the one path of :mod:`mxroute.web.changes` (plan, confirm, apply).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -27,16 +28,16 @@ from mxroute.core.names import to_unicode
 from mxroute.core.records import MXRecord, MXSet, parse_priority
 from mxroute.core.routing import Mode
 from mxroute.errors import InvalidInput, MxrouteError, NotFound
-from mxroute.service import Actor, ChangeResult, DomainState, DomainSummary, Service
+from mxroute.service import Actor, DomainState, DomainSummary, Service
 from mxroute.web import pages
-from mxroute.web.forms import DeleteForm, EditForm, PanelForm, RecordForm, RoutingForm
+from mxroute.web.changes import RESULT_KEY, Change, confirmed, domain_missing
+from mxroute.web.forms import ChangeForm, DeleteForm, EditForm, PanelForm, RecordForm, RoutingForm
 from mxroute.web.svg import where_mail_goes
 
 log = logging.getLogger(__name__)
 
 DOMAINS_PER_PAGE = 50
 HISTORY_ROWS = 25
-RESULT_KEY = "mxroute.result"
 DomainView = Callable[[HttpRequest, str], HttpResponse]
 
 
@@ -88,13 +89,6 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     )
 
 
-def _domain_missing(exc: MxrouteError) -> bool:
-    """A domain that does not exist, may not be managed, or cannot even be a name."""
-    if isinstance(exc, NotFound):
-        return exc.code == "domain_not_found"
-    return isinstance(exc, InvalidInput) and exc.field == "domain"
-
-
 def scoped(view: DomainView) -> DomainView:
     """Answer 404 for a domain the user may not manage, and say why a page cannot show."""
 
@@ -103,7 +97,7 @@ def scoped(view: DomainView) -> DomainView:
         try:
             return view(request, domain)
         except MxrouteError as exc:
-            if _domain_missing(exc):
+            if domain_missing(exc):
                 return error_page(request, "Domain not found", exc.message, 404)
             # Reading the zone failed (a broken zone file, say): the operator must act.
             # The service tells owners whom to ask, not the server's paths.
@@ -111,30 +105,6 @@ def scoped(view: DomainView) -> DomainView:
             return error_page(request, "This domain cannot be shown", exc.message, 500)
 
     return wrapper
-
-
-def attempt(form: PanelForm, call: Callable[[], ChangeResult]) -> ChangeResult | None:
-    """Run one change; on refusal put its message beside its field, or above the form.
-
-    A missing domain is not the form's business: it goes up to :func:`scoped` (404).
-    """
-    if not form.is_valid():
-        return None
-    try:
-        return call()
-    except MxrouteError as exc:
-        if _domain_missing(exc):
-            raise
-        field = exc.field if isinstance(exc, InvalidInput) else None
-        visible = field in form.fields and not form[field].is_hidden
-        form.add_error(field if visible else None, exc.message)
-        return None
-
-
-def done(request: HttpRequest, result: ChangeResult) -> HttpResponse:
-    """POST/redirect/GET: the domain page shows what the change did, once."""
-    request.session[RESULT_KEY] = pages.result_message(result)
-    return redirect("web:domain", domain=result.domain)
 
 
 def _pop_result(request: HttpRequest, zone: str) -> Mapping[str, Any] | None:
@@ -264,6 +234,7 @@ def domain_page(
         "result": _pop_result(request, state.domain),
         "modes": pages.mode_choices(),
         "chosen": chosen,
+        "refusals": (routing_form or add_form or RoutingForm()).non_field_errors(),
         "routing_form": routing_form or RoutingForm(),
         "add_form": add_form or RecordForm(),
         "groups": pages.record_groups(state.domain, state.snapshot.mx),
@@ -295,12 +266,14 @@ def _domain_context(state: DomainState) -> dict[str, Any]:
 def routing(request: HttpRequest, domain: str) -> HttpResponse:
     """Email Routing: choose auto, local, backup or remote."""
     form = RoutingForm(request.POST)
-    result = attempt(
-        form, lambda: service().set_mode(domain, form.text("mode"), actor=actor(request))
+    return confirmed(
+        request,
+        form,
+        lambda **preview: service().set_mode(
+            domain, form.text("mode"), actor=actor(request), **preview
+        ),
+        lambda: domain_page(request, domain, routing_form=form, status=400),
     )
-    if result is None:
-        return domain_page(request, domain, routing_form=form, status=400)
-    return done(request, result)
 
 
 @login_required
@@ -309,19 +282,19 @@ def routing(request: HttpRequest, domain: str) -> HttpResponse:
 def mx_add(request: HttpRequest, domain: str) -> HttpResponse:
     """Add a New Record."""
     form = RecordForm(request.POST)
-    result = attempt(
+    return confirmed(
+        request,
         form,
-        lambda: service().add_mx(
+        lambda **preview: service().add_mx(
             domain,
             form.text("priority"),
             form.text("exchanger"),
             actor=actor(request),
             expected_serial=form.zone_serial(),
+            **preview,
         ),
+        lambda: domain_page(request, domain, add_form=form, status=400),
     )
-    if result is None:
-        return domain_page(request, domain, add_form=form, status=400)
-    return done(request, result)
 
 
 @login_required
@@ -330,8 +303,8 @@ def mx_add(request: HttpRequest, domain: str) -> HttpResponse:
 def mx_edit(request: HttpRequest, domain: str) -> HttpResponse:
     """Edit one record's priority and destination."""
 
-    def change(form: PanelForm) -> ChangeResult:
-        return service().change_mx(
+    def change(form: ChangeForm) -> Change:
+        return lambda **preview: service().change_mx(
             domain,
             form.text("old_exchanger"),
             form.text("old_priority"),
@@ -339,6 +312,7 @@ def mx_edit(request: HttpRequest, domain: str) -> HttpResponse:
             form.text("exchanger"),
             actor=actor(request),
             expected_serial=form.zone_serial(),
+            **preview,
         )
 
     return _record_view(
@@ -363,13 +337,14 @@ def mx_edit(request: HttpRequest, domain: str) -> HttpResponse:
 def mx_delete(request: HttpRequest, domain: str) -> HttpResponse:
     """Delete one record, after a confirmation page."""
 
-    def change(form: PanelForm) -> ChangeResult:
-        return service().delete_mx(
+    def change(form: ChangeForm) -> Change:
+        return lambda **preview: service().delete_mx(
             domain,
             form.text("priority"),
             form.text("exchanger"),
             actor=actor(request),
             expected_serial=form.zone_serial(),
+            **preview,
         )
 
     return _record_view(
@@ -387,14 +362,15 @@ def _record_view(
     request: HttpRequest,
     domain: str,
     template: str,
-    form_class: type[PanelForm],
+    form_class: type[ChangeForm],
     initial: Callable[[MXRecord], dict[str, object]],
-    change: Callable[[PanelForm], ChangeResult],
+    change: Callable[[ChangeForm], Change],
     names: tuple[str, str],
 ) -> HttpResponse:
     """The Edit or Delete page of one record: GET draws it for the record the link names;
-    POST makes the change, or draws the page again with the refusal. ``names`` are the
-    form fields that name the record as it was (priority, exchanger)."""
+    POST makes the change (through :func:`confirmed`), or draws the page again with the
+    refusal. ``names`` are the form fields that name the record as it was (priority,
+    exchanger)."""
     if request.method == "GET":
         state = service().show(domain, actor=actor(request))
         record, problem = _record(state.snapshot.mx, request.GET)
@@ -405,12 +381,13 @@ def _record_view(
             request, template, state, form, (record.priority, record.exchanger), 200
         )
     form = form_class(request.POST)
-    result = attempt(form, lambda: change(form))
-    if result is None:
+
+    def refused() -> HttpResponse:
         state = service().show(domain, actor=actor(request))
         shown = (form.text(names[0]), form.text(names[1]))
         return _record_page(request, template, state, form, shown, 400)
-    return done(request, result)
+
+    return confirmed(request, form, change(form), refused)
 
 
 def _record(mx: MXSet, query: Mapping[str, str]) -> tuple[MXRecord | None, str]:
@@ -438,6 +415,7 @@ def _record_page(
     context = {
         **_domain_context(state),
         "form": form,
+        "refusals": form.non_field_errors(),
         "record": f"{priority} {pages.shown_name(str(exchanger))}",
         "records": [f"{r.priority} {pages.shown_name(r.exchanger)}" for r in state.snapshot.mx],
         "action": request.get_full_path(),

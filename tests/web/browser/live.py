@@ -1,8 +1,10 @@
 """A live panel for browser tests: ``mxroute serve`` over zones a real named serves.
 
-The data directory holds four domains: two owned by ``alice`` (one for the end-to-end
-test, one for the test without JavaScript, so neither depends on the other's edits), one
-owned by ``bob`` and one owned by nobody. Each page opened through :func:`browsing` gets
+The data directory holds its domains' zone files as an operator's would be: each gives
+its exchangers mx1, mx2 and mx3 an address, so a record pointing there is no finding.
+Most domains are owned by ``alice``, one for each test that changes one (the end-to-end
+test, the one without JavaScript, the confirmation tests), so none depends on another's
+edits; one is owned by ``bob`` and one by nobody. Each page opened through :func:`browsing` gets
 a fresh browser context (no cookies), its own folder of numbered full-page screenshots,
 and a record of every request it made; requests to anything but the panel are aborted.
 """
@@ -22,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from playwright.sync_api import Browser, Page, Route, ViewportSize
+from playwright.sync_api import Browser, Page, Route, ViewportSize, expect
 
 from tests.integration.bind import NamedServer, bind_readable_dir, free_port
 from tests.integration.cli import MXROUTE, Mxroute
@@ -49,13 +51,28 @@ DOMAIN = "example.test"
 NOJS_DOMAIN = "shop.test"
 OTHER_DOMAIN = "bob.test"
 UNOWNED_DOMAIN = "unowned.test"
+LOOP_DOMAIN = "loop.test"
+CANCEL_DOMAIN = "cancel.test"
+STALE_DOMAIN = "stale.test"
 SELF = "mx.self.test"  # this server's name: an MX set of only SELF detects as local
 DOMAINS = {
     DOMAIN: (OWNER, f"10 {SELF}"),
     NOJS_DOMAIN: (OWNER, f"10 {SELF}"),
+    LOOP_DOMAIN: (OWNER, f"10 {SELF}"),
+    CANCEL_DOMAIN: (OWNER, f"10 {SELF}"),
+    STALE_DOMAIN: (OWNER, f"10 {SELF}"),
     OTHER_DOMAIN: (OTHER_OWNER, "10 mx1.bob.test"),
     UNOWNED_DOMAIN: (None, "10 mx1.unowned.test"),
 }
+ZONE_TEXT = """\
+$TTL 300
+@\tIN SOA\tns.self.test. hostmaster.self.test. 2026010101 3600 600 86400 300
+@\tIN NS\tns.self.test.
+@\tIN MX\t{mx}.
+mx1\tIN A\t192.0.2.11
+mx2\tIN A\t192.0.2.12
+mx3\tIN A\t192.0.2.13
+"""
 _SERIAL_CHANGE = re.compile(r"Zone serial (\d+)\s*→\s*(\d+)")
 
 
@@ -78,6 +95,15 @@ class Panel:
     named: NamedServer
     mxroute: Mxroute
     log: Path
+
+    def zone_file(self, zone: str) -> Path:
+        """The zone file mxroute edits (and named serves) for ``zone``."""
+        return self.mxroute.home / "zones" / f"{zone}.zone"
+
+    def lists(self, zone: str) -> set[str]:
+        """The routing lists (the mail server's files) that name ``zone``."""
+        folder = self.mxroute.home / "lists"
+        return {p.name for p in folder.iterdir() if zone in p.read_text().split()}
 
     def at(self, path: str) -> str:
         """The absolute URL of ``path`` on this panel."""
@@ -140,6 +166,15 @@ class Browse:
         box.wait_for(timeout=10_000)
         return box.inner_text()
 
+    def confirm(self, *, force: bool = False) -> None:
+        """On the confirmation page: tick "make the change anyway" when ``force``, then
+        press "Make this change"."""
+        heading = self.page.get_by_role("heading", name=re.compile(r"^Confirm the change to "))
+        expect(heading).to_be_visible()
+        if force:
+            self.page.get_by_label("I understand this stops mail; make the change anyway").check()
+        self.page.get_by_role("button", name="Make this change").click()
+
     def serials(self) -> tuple[int, int]:
         """The old and new zone serials the result message reports."""
         text = self.result()
@@ -177,7 +212,8 @@ def running_panel() -> Iterator[Panel]:
         mxroute.ok("user", "add", OWNER, "--password", PASSWORD)
         mxroute.ok("user", "add", OTHER_OWNER, "--password", PASSWORD)
         for name, (owner, mx) in DOMAINS.items():
-            mxroute.ok("domain", "add", name, "--mx", mx, *(["--owner", owner] if owner else []))
+            (zones / f"{name}.zone").write_text(ZONE_TEXT.format(mx=mx))
+            mxroute.ok("domain", "add", name, *(["--owner", owner] if owner else []))
             named.add_zone(name)
         mxroute.env["MXROUTE_DNS_RELOAD_COMMAND"] = named.reload_command
         port = free_port()

@@ -117,7 +117,8 @@ def test_an_owner_changes_records_and_routing_and_named_serves_each_change(
     expect(mx_rows(page)).to_have_count(2)
     browse.shot("added")
 
-    # Edit it: priority 20 -> 5, so it becomes the most preferred.
+    # Edit it: priority 20 -> 5, so it becomes the most preferred and this server a
+    # backup; the routing changes, so the panel asks first.
     mx_row(page, "mx2.example.test").get_by_role("link", name="Edit").click()
     assert browse.path().startswith(f"/domains/{DOMAIN}/mx/edit/?")
     expect(page.get_by_label("Priority")).to_have_value("20")
@@ -125,12 +126,16 @@ def test_an_owner_changes_records_and_routing_and_named_serves_each_change(
     browse.shot("edit")
     page.get_by_label("Priority").fill("5")
     page.get_by_role("button", name="Save").click()
+    expect(page.locator("li.finding.warning").first).to_be_visible()
+    browse.shot("edit-confirm")
+    assert panel.mx(DOMAIN) == ({(10, SELF), (20, "mx2.example.test")}, serial)  # not yet
+    browse.confirm()
     old, new = browse.serials()
     on_domain_page(browse, DOMAIN)
     assert old == serial
     serial = new
     assert panel.mx_at(DOMAIN, serial) == {(10, SELF), (5, "mx2.example.test")}
-    assert "Routing mode: local" in browse.result()
+    assert "Routing mode: backup" in browse.result()
     rows = mx_rows(page).all_inner_texts()
     assert "mx2.example.test" in rows[0] and SELF in rows[1]  # sorted by priority
     browse.shot("edited")
@@ -141,6 +146,7 @@ def test_an_owner_changes_records_and_routing_and_named_serves_each_change(
     browse.shot("delete-confirm")
     assert panel.mx(DOMAIN) == ({(10, SELF), (5, "mx2.example.test")}, serial)  # not yet
     page.get_by_role("button", name="Delete", exact=True).click()
+    browse.confirm()  # this server becomes local again: asked once more
     old, new = browse.serials()
     on_domain_page(browse, DOMAIN)
     assert old == serial
@@ -150,9 +156,11 @@ def test_an_owner_changes_records_and_routing_and_named_serves_each_change(
     expect(mx_row(page, "mx2.example.test")).to_have_count(0)
     browse.shot("deleted")
 
-    # Change the routing mode: the zone stays as it is.
+    # Change the routing mode: the zone stays as it is. Remote while the MX records name
+    # this server stops mail, so it is made only with "make the change anyway" ticked.
     page.get_by_label("Remote Mail Exchanger").check()
     page.get_by_role("button", name="Change", exact=True).click()
+    browse.confirm(force=True)
     message = browse.result()
     on_domain_page(browse, DOMAIN)
     assert "Routing mode: remote" in message
