@@ -106,8 +106,9 @@ class Verification:
         """One sentence (no final stop) saying which servers answered what, for a refusal."""
         late = [a for a in self.answers if not a.serves(self.wanted)]
         said = "; ".join(a.text() for a in late)
+        servers = "name servers" if len(self.answers) > 1 else "name server"
         return (
-            f"After {self.timeout:g} s the name server did not serve the change of {self.zone} "
+            f"After {self.timeout:g} s the {servers} did not serve the change of {self.zone} "
             f"(serial {self.wanted.serial} with {_mx_text(_pairs(self.wanted.mx))}): {said}"
         )
 
