@@ -23,6 +23,12 @@ settings. A bad one is :class:`ConfigError` with one sentence naming the setting
   long a change waits for another change of the same domain, above 0, at most 60;
   ``[changes] settle_seconds``: how often ``mxroute serve`` settles the changes of
   commands killed meanwhile, above 0, at most 60 (default 30);
+- ``[dns] verify``: true or false; unset, verification is on when a reload command is
+  set; ``[dns] verify_servers``: ``host[:port]`` entries (an address or a host name,
+  IPv6 with a port in brackets), default the ``[resolver]`` server, else 127.0.0.1:53;
+  ``[dns] verify_timeout``: seconds, above 0, at most 60 (default 10);
+- ``[dns] freeze_command``, ``thaw_command``: both or neither; ``[dns] named_conf``: a
+  file, or empty for none;
 - ``[web] trusted_proxies``: the addresses or networks of reverse proxies whose
   ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are believed (default none);
   ``[web] max_body_bytes``: 1,024 to 67,108,864 (default 1 MiB); ``[web] max_requests``:
@@ -111,6 +117,14 @@ class Settings:
     zone_reload_command: str = ""
     zone_ttl: int = 3600
     nameserver: str = ""
+    # Verified apply: None means "on when a reload command is set" (see verifying()).
+    zone_verify: bool | None = None
+    verify_servers: tuple[str, ...] = ()
+    verify_timeout: float = 10.0
+    # Zones named maintains itself (dynamic, signed): edited only between these.
+    zone_freeze_command: str = ""
+    zone_thaw_command: str = ""
+    named_conf: Path | None = None
     lists_dir: Path = Path("lists")
     lists_reload_command: str = ""
     server_names: tuple[str, ...] = ()
@@ -136,6 +150,14 @@ class Settings:
     def config_path(self) -> Path:
         """Where this data directory's ``mxroute.toml`` lives."""
         return self.home / CONFIG_FILE
+
+    @property
+    def verifying(self) -> bool:
+        """Whether a change waits for the name servers to serve it (``[dns] verify``):
+        by default only when a reload command makes named load what was written."""
+        if self.zone_verify is not None:
+            return self.zone_verify
+        return bool(self.zone_reload_command)
 
     @property
     def locks_dir(self) -> Path:
@@ -324,6 +346,69 @@ def _resolver_server(value: object, origin: _Origin) -> str:
     return _address(text, origin) if text else ""
 
 
+def _boolean(value: object, origin: _Origin) -> bool:
+    """true or false (in a variable also 1/0, yes/no, on/off)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in ("true", "1", "yes", "on"):
+            return True
+        if text in ("false", "0", "no", "off"):
+            return False
+    raise origin.fail(value, "it must be true or false")
+
+
+def server_address(text: str) -> tuple[str, int]:
+    """``host[:port]`` as (host, port): an IPv4 or IPv6 address (``[addr]:port`` with a
+    port) or a host name; port 53 when none is given. ValueError says what is wrong."""
+    host, port_text = text, ""
+    if text.startswith("["):
+        host, bracket, rest = text[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            raise ValueError("write an IPv6 address with a port as [2001:db8::1]:53")
+        port_text = rest[1:]
+    elif text.count(":") == 1:
+        host, _, port_text = text.partition(":")
+    port = 53
+    if port_text or text.endswith(":"):
+        if not (port_text.isascii() and port_text.isdigit()) or not 1 <= int(port_text) <= PORT_MAX:
+            raise ValueError(f"the port must be a whole number from 1 to {PORT_MAX}")
+        port = int(port_text)
+    try:
+        return str(ipaddress.ip_address(host)), port
+    except ValueError:
+        pass
+    try:
+        return parse_host(host, what="name server"), port
+    except InvalidInput:
+        raise ValueError(
+            "it must be an address or a host name, with :port if not 53, such as "
+            "127.0.0.1, ns1.example.net:5353 or [2001:db8::1]:53"
+        ) from None
+
+
+def _servers(value: object, origin: _Origin) -> tuple[str, ...]:
+    """``host[:port]`` entries, normalised to ``host:port`` (``[v6]:port``)."""
+    found: list[str] = []
+    for item in _items(value, origin, "name servers (host or host:port)"):
+        try:
+            host, port = server_address(item)
+        except ValueError as exc:
+            raise origin.fail(item, str(exc), entry=True) from None
+        found.append(f"[{host}]:{port}" if ":" in host else f"{host}:{port}")
+    return tuple(dict.fromkeys(found))
+
+
+def _optional_file(value: object, origin: _Origin) -> Path | None:
+    """A file (``~`` expanded, relative to the data directory), or None when empty."""
+    text = _text(value, origin).strip()
+    if not text:
+        return None
+    path = Path(text).expanduser()
+    return path if path.is_absolute() else origin.home / path
+
+
 def _database_url(value: object, origin: _Origin) -> str | None:
     """A ``sqlite://`` or ``postgres(ql)://`` URL; the message never shows the URL itself."""
     import dj_database_url
@@ -406,6 +491,12 @@ _KEYS: dict[tuple[str, str], tuple[str, Callable[[object, _Origin], Any]]] = {
     ("dns", "reload_command"): ("zone_reload_command", _command(ZONE_COMMAND_PLACEHOLDERS)),
     ("dns", "ttl"): ("zone_ttl", _ttl),
     ("dns", "nameserver"): ("nameserver", _nameserver),
+    ("dns", "verify"): ("zone_verify", _boolean),
+    ("dns", "verify_servers"): ("verify_servers", _servers),
+    ("dns", "verify_timeout"): ("verify_timeout", _seconds),
+    ("dns", "freeze_command"): ("zone_freeze_command", _command(ZONE_COMMAND_PLACEHOLDERS)),
+    ("dns", "thaw_command"): ("zone_thaw_command", _command(ZONE_COMMAND_PLACEHOLDERS)),
+    ("dns", "named_conf"): ("named_conf", _optional_file),
     ("mta", "lists_dir"): ("lists_dir", _path),
     ("mta", "reload_command"): ("lists_reload_command", _command(LISTS_COMMAND_PLACEHOLDERS)),
     ("server", "names"): ("server_names", _hosts),
@@ -503,6 +594,13 @@ def load(home: Path | None = None, env: Mapping[str, str] | None = None) -> Sett
     for spec, (value, origin) in raw.items():
         name, convert = _KEYS[spec]
         values[name] = convert(value, _Origin(origin, home))
+    freeze, thaw = values.get("zone_freeze_command"), values.get("zone_thaw_command")
+    if bool(freeze) != bool(thaw):
+        given, missing = ("freeze", "thaw") if freeze else ("thaw", "freeze")
+        raise ConfigError(
+            f"The setting [dns] {given}_command is set but [dns] {missing}_command is not; "
+            f"set both (such as 'rndc freeze {{zone}}' and 'rndc thaw {{zone}}') or neither."
+        )
     values.setdefault("zones_dir", home / "zones")
     values.setdefault("lists_dir", home / "lists")
     if not values.get("server_names") and not values.get("server_addresses"):

@@ -29,6 +29,16 @@ zone_file = "{{zone}}.zone"        # file name; cPanel hosts use "{{zone}}.db"
 # check_command = "named-checkzone -q -i local {{zone}} {{file}}"   # runs on the candidate file
 # reload_command = "rndc reload {{zone}}"              # runs after the file is replaced
 # nameserver = "ns1.example.net"                     # NS of zones that mxroute creates
+# verify = true             # wait until named serves the change, else put it back
+#                           # (default: on when reload_command is set)
+# verify_servers = ["127.0.0.1:53"]   # host[:port] asked; default: [resolver] server,
+#                                     # else 127.0.0.1:53
+# verify_timeout = 10       # seconds the name servers have to serve a change
+# Zones named maintains itself (a .jnl journal beside the file, or allow-update,
+# update-policy or inline-signing in named_conf) are refused unless these are set:
+# freeze_command = "rndc freeze {{zone}}"
+# thaw_command = "rndc thaw {{zone}}"
+# named_conf = "/etc/bind/named.conf"   # read to find such zones; default: not read
 
 [mta]
 lists_dir = "lists"              # localdomains, secondarymx, remotedomains

@@ -74,6 +74,15 @@ class StepFailed(MxrouteError):
         self.undone = undone
 
 
+class NotServed(StepFailed):
+    """The name servers did not serve a written zone in time (verified apply); ``outcome``
+    is what they answered, as data for the record of the change."""
+
+    def __init__(self, message: str, *, outcome: dict[str, object]) -> None:
+        super().__init__("zone_verify", message)
+        self.outcome = outcome
+
+
 class Unavailable(MxrouteError):
     """Something only the operator can fix (an unreadable zone file) stops the request."""
 

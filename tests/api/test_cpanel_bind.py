@@ -54,7 +54,11 @@ def named(people: People, api_settings: Settings, settings: Any) -> Iterator[Nam
     """named serving every test domain, with mxroute's reloads pointed at it."""
     server = NamedServer(api_settings.zones_dir, [*ALICE_DOMAINS, *BOB_DOMAINS])
     # The zones exist now (made by the people fixture); from here on, writes reload them.
-    settings.MXROUTE = replace(api_settings, zone_reload_command=server.reload_command)
+    settings.MXROUTE = replace(
+        api_settings,
+        zone_reload_command=server.reload_command,
+        verify_servers=(f"{server.address}:{server.port}",),
+    )
     server.start()
     try:
         yield server

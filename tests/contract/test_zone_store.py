@@ -78,3 +78,8 @@ def test_zones_created_apart_share_with_no_one(store: ZoneStore) -> None:
     everyone = lambda names: set(names)  # noqa: E731 - every name is managed
     assert store.shared_with(ZONE, everyone) is None
     assert store.shared_with(ZONE, everyone, thorough=True) is None
+
+
+def test_a_zone_nobody_else_maintains_may_be_edited(store: ZoneStore) -> None:
+    store.create(ZONE, ONE, "")
+    store.check_editable(ZONE)  # no refusal

@@ -21,6 +21,10 @@ being able to write that directory, so give it to ``bind`` (``shutil.chown``).
 ``command_prefix`` (e.g. ``["ip", "netns", "exec", "mx"]``) runs named, rndc and the
 test's queries through that prefix, so the server can listen on port 53 inside a
 network namespace; :attr:`NamedServer.reload_command` includes the prefix.
+
+:meth:`NamedServer.allow_updates` makes a zone dynamic (``update-policy`` with a TSIG key
+made by ``tsig-keygen``), and :meth:`NamedServer.nsupdate` sends it RFC 2136 updates
+signed with that key, as ``nsupdate -k`` does.
 """
 
 from __future__ import annotations
@@ -59,8 +63,8 @@ print(reply.to_wire().hex())
 
 
 def named_available() -> str | None:
-    """None when named, rndc and tsig-keygen are installed; otherwise what is missing."""
-    missing = [c for c in ("named", "rndc", "tsig-keygen") if shutil.which(c) is None]
+    """None when named, rndc, tsig-keygen and nsupdate are installed; otherwise what is missing."""
+    missing = [c for c in ("named", "rndc", "tsig-keygen", "nsupdate") if shutil.which(c) is None]
     return ", ".join(missing) if missing else None
 
 
@@ -121,6 +125,9 @@ class NamedServer:
         self.conf_file = self.work_dir / "named.conf"
         self.log_file = self.work_dir / "named.log"
         self._process: subprocess.Popen[bytes] | None = None
+        # Zone -> statements added to its stanza; key files named includes.
+        self.zone_statements: dict[str, str] = {}
+        self.update_keys: dict[str, Path] = {}
 
     # -- configuration -------------------------------------------------------------
 
@@ -139,12 +146,13 @@ class NamedServer:
             self.key_file.write_text(key, encoding="ascii")
         w = self.work_dir
         zones = "".join(
-            f'zone "{zone}" {{ type primary; file "{self.zone_file(zone)}"; notify no; }};\n'
+            f'zone "{zone}" {{ type primary; file "{self.zone_file(zone)}"; notify no;'
+            f"{self.zone_statements.get(zone, '')} }};\n"
             for zone in self.zones
         )
+        keys = "".join(f'include "{path}";\n' for path in self.update_keys.values())
         self.conf_file.write_text(
-            f'include "{self.key_file}";\n'
-            "options {\n"
+            f'include "{self.key_file}";\n' + keys + "options {\n"
             f'    directory "{self.directory}";\n'
             f'    pid-file "{w}/named.pid";\n'
             f'    session-keyfile "{w}/session.key";\n'
@@ -315,6 +323,39 @@ class NamedServer:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"named did not load {zone}:\n{self.log_tail()}")
                 time.sleep(0.05)
+
+    def allow_updates(self, zone: str) -> Path:
+        """Make ``zone`` dynamic: updates signed with a new TSIG key (its file returned)
+        may change any record of it. Call before :meth:`start` or :meth:`add_zone`."""
+        name = f"update-{zone}".replace(".", "-")
+        key = subprocess.run(
+            ["tsig-keygen", "-a", "hmac-sha256", name],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        path = self.work_dir / f"{name}.key"
+        path.write_text(key, encoding="ascii")
+        self.update_keys[zone] = path
+        self.zone_statements[zone] = f" update-policy {{ grant {name} zonesub ANY; }};"
+        return path
+
+    def nsupdate(self, zone: str, *commands: str) -> None:
+        """Send ``commands`` (``update add NAME TTL TYPE DATA``, ...) as one signed update."""
+        script = "\n".join(
+            [f"server {self.address} {self.port}", f"zone {zone}", *commands, "send", ""]
+        )
+        done = subprocess.run(
+            [*self.command_prefix, "nsupdate", "-k", str(self.update_keys[zone])],
+            input=script,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"nsupdate failed: {(done.stdout + done.stderr).strip()}")
 
     # -- queries -------------------------------------------------------------------
 

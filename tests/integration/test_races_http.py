@@ -60,6 +60,7 @@ def _mxroute(home: Path, server: NamedServer, database_url: str) -> Mxroute:
     server.zones.append(ZONE)
     server.start()
     mxroute.env["MXROUTE_DNS_RELOAD_COMMAND"] = server.reload_command
+    mxroute.env["MXROUTE_DNS_VERIFY_SERVERS"] = f"{server.address}:{server.port}"
     return mxroute
 
 

@@ -441,3 +441,68 @@ def test_the_deployment_guides_settings_load(tmp_path: Path) -> None:
     assert loaded.zone_reload_command == "rndc reload {zone}"
     assert loaded.trusted_proxies == ("127.0.0.1/32",)
     assert loaded.lists_dir == Path("/etc/exim4/mxroute")
+
+
+# ----- verified apply and zones named maintains ---------------------------------------
+
+
+def test_verification_is_on_by_default_only_with_a_reload_command(tmp_path: Path) -> None:
+    assert not _load(tmp_path).verifying
+    with_reload = _load(tmp_path, MXROUTE_DNS_RELOAD_COMMAND="rndc reload {zone}")
+    assert with_reload.verifying
+    assert (with_reload.verify_servers, with_reload.verify_timeout) == ((), 10.0)
+    assert not _load(
+        tmp_path, MXROUTE_DNS_RELOAD_COMMAND="rndc reload {zone}", MXROUTE_DNS_VERIFY="false"
+    ).verifying
+    assert _load(tmp_path, MXROUTE_DNS_VERIFY="yes").verifying
+
+
+def test_the_verification_and_freeze_settings_are_read_from_the_file(tmp_path: Path) -> None:
+    _file(
+        tmp_path,
+        """
+[dns]
+verify = true
+verify_servers = ["127.0.0.1", "NS1.Example.NET:5353", "[2001:DB8::1]:53", "2001:db8::2"]
+verify_timeout = 2.5
+freeze_command = "rndc freeze {zone}"
+thaw_command = "rndc thaw {zone}"
+named_conf = "/etc/bind/named.conf"
+""",
+    )
+    settings = _load(tmp_path)
+    assert settings.verifying
+    assert settings.verify_servers == (
+        "127.0.0.1:53",
+        "ns1.example.net:5353",
+        "[2001:db8::1]:53",
+        "[2001:db8::2]:53",
+    )
+    assert settings.verify_timeout == 2.5
+    assert settings.zone_freeze_command == "rndc freeze {zone}"
+    assert settings.zone_thaw_command == "rndc thaw {zone}"
+    assert settings.named_conf == Path("/etc/bind/named.conf")
+    assert _load(tmp_path, MXROUTE_DNS_NAMED_CONF="").named_conf is None
+
+
+@pytest.mark.parametrize(
+    ("var", "value", "expected"),
+    [
+        ("MXROUTE_DNS_VERIFY", "maybe", "true or false"),
+        ("MXROUTE_DNS_VERIFY_SERVERS", "127.0.0.1:99999", "has the entry '127.0.0.1:99999'"),
+        ("MXROUTE_DNS_VERIFY_SERVERS", "ns 1.example", "address or a host name"),
+        ("MXROUTE_DNS_VERIFY_TIMEOUT", "0", "above 0"),
+        ("MXROUTE_DNS_FREEZE_COMMAND", "rndc freeze {name}", "unknown placeholder {name}"),
+    ],
+)
+def test_a_bad_verification_or_freeze_setting_is_refused(
+    tmp_path: Path, var: str, value: str, expected: str
+) -> None:
+    message = _refusal(tmp_path, **{var: value})
+    assert var in message
+    assert expected in message
+
+
+def test_a_freeze_command_without_a_thaw_command_is_refused(tmp_path: Path) -> None:
+    message = _refusal(tmp_path, MXROUTE_DNS_FREEZE_COMMAND="rndc freeze {zone}")
+    assert "[dns] thaw_command is not" in message

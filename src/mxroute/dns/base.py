@@ -54,6 +54,11 @@ class ZoneStore(Protocol):
         """Remove a zone that still matches ``expected`` (undoing a create); Conflict if not."""
         ...
 
+    def check_editable(self, zone: str) -> None:
+        """Refuse, before anything changes, a zone this store must not edit (one a name
+        server maintains itself and that cannot be frozen: ConfigError ``zone_dynamic``)."""
+        ...
+
     def publish(self, zone: str) -> None:
         """Make the DNS server serve the zone as it is now (reload it); StepFailed if it
         cannot. Nothing to do where every write is served at once."""

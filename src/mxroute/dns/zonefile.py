@@ -26,6 +26,15 @@ what was meant); the rest of the zone is not re-parsed, which would cost seconds
 
 Failing to lock, read or write a zone file (permissions, a full disk, a directory where
 the file should be) is :class:`~mxroute.errors.StepFailed` with step ``zone``.
+
+A zone that named maintains itself (a journal ``<file>.jnl`` beside its file, or
+``allow-update``, ``update-policy`` or ``inline-signing`` for it in ``named_conf``) is
+never edited behind named's back: without a freeze and a thaw command the write is
+refused (``zone_dynamic``); with them, the zone is frozen (named writes its journal into
+the file and stops taking updates), the file is read again, edited, checked, replaced
+and reloaded, and the zone is thawed (named loads the file and takes updates again),
+also when the edit failed. Under the freeze only the MX set must still be what the
+caller read: the serial may have moved with updates of other records.
 """
 
 from __future__ import annotations
@@ -69,7 +78,15 @@ from mxroute.dns.masterfile import (
     scan,
     split_lines,
 )
-from mxroute.errors import ConfigError, Conflict, InvalidInput, NotFound, StepFailed
+from mxroute.dns.namedconf import named_conf as read_named_conf
+from mxroute.errors import (
+    ConfigError,
+    Conflict,
+    InvalidInput,
+    MxrouteError,
+    NotFound,
+    StepFailed,
+)
 from mxroute.hooks import run_hook
 
 log = logging.getLogger(__name__)
@@ -300,6 +317,9 @@ class ZoneFileBackend:
         reload_command: str = "",
         ttl: int = 3600,
         today: Callable[[], date] = date.today,
+        freeze_command: str = "",
+        thaw_command: str = "",
+        named_conf: Path | None = None,
     ) -> None:
         self.zones_dir = Path(zones_dir).absolute()
         self.locks_dir = Path(locks_dir).absolute()
@@ -309,6 +329,9 @@ class ZoneFileBackend:
         self.reload_command = reload_command
         self.ttl = ttl
         self.today = today
+        self.freeze_command = freeze_command
+        self.thaw_command = thaw_command
+        self.named_conf = named_conf
 
     # -- files -----------------------------------------------------------------------
 
@@ -600,9 +623,12 @@ class ZoneFileBackend:
         zone = parse_domain(zone)
         path = self.path(zone)
         with self._lock(zone, path):
-            with self._gc_paused():
-                data, undo, serial = self._edit(zone, path, mx, expected)
-            self._replace(zone, path, data, undo, next_serial(serial, self.today()))
+            if self._editable(zone, path):
+                serial = self._write_frozen(zone, path, mx, expected)
+            else:
+                with self._gc_paused():
+                    data, undo, serial = self._edit(zone, path, mx, expected)
+                self._replace(zone, path, data, undo, next_serial(serial, self.today()))
         log.info("wrote %d MX record(s) to %s, serial %d", len(mx), path, serial)
         return Snapshot(zone, serial, mx)
 
@@ -620,18 +646,21 @@ class ZoneFileBackend:
         log.info("removed zone file %s", path)
 
     def _edit(
-        self, zone: str, path: Path, mx: MXSet, expected: Snapshot
+        self, zone: str, path: Path, mx: MXSet, expected: Snapshot, *, dynamic: bool = False
     ) -> tuple[bytes, bytes, int]:
         """The new file, its undo and the new serial, if ``expected`` still holds.
 
         The undo is the current file with a serial after the new one: should the reload
         fail after named did load the change, putting the old records back must still
-        look newer to named and to secondaries.
+        look newer to named and to secondaries. For a zone named maintains (``dynamic``),
+        only the MX set must still be as expected (updates of other records move the
+        serial).
         """
         state = self._scan(zone, path)
         self._refuse_includes(state)
         current = state.snapshot()
-        if current.serial != expected.serial or current.mx != expected.mx:
+        moved = current.serial != expected.serial and not dynamic
+        if moved or current.mx != expected.mx:
             _SNAPSHOTS.pop((zone, path), None)  # whatever it said, the file says otherwise
             how = (
                 f"serial {expected.serial}, now {current.serial}"
@@ -779,10 +808,106 @@ class ZoneFileBackend:
 
     def publish(self, zone: str) -> None:
         """Have the name server load the zone file as it is (its reload command, if any):
-        for a change completed after its writer died between the rename and the reload."""
+        for a change completed after its writer died between the rename and the reload.
+        A zone named maintains is thawed instead (its writer may have died while it was
+        frozen; thawing loads the file, and a zone not frozen is left as it is)."""
         zone = parse_domain(zone)
-        if self.reload_command:
-            self._reload(zone, self.path(zone))
+        path = self.path(zone)
+        if self.thaw_command and self._maintained_by_named(zone, path):
+            self._thaw(zone, path)
+        elif self.reload_command:
+            self._reload(zone, path)
+
+    # -- zones named maintains itself ------------------------------------------------
+
+    def _maintained_by_named(self, zone: str, path: Path) -> str | None:
+        """Why named maintains the zone itself (words for a message), or None."""
+        journal = path.with_name(path.name + ".jnl")
+        if journal.exists():
+            return f"named keeps a journal for it, {journal.name}"
+        if self.named_conf is not None:
+            statement = read_named_conf(self.named_conf).reason(zone)
+            if statement:
+                return f"{self.named_conf.name} gives it {statement}"
+        return None
+
+    def check_editable(self, zone: str) -> None:
+        """Refuse (``zone_dynamic``) a zone named maintains itself, unless it can be frozen."""
+        zone = parse_domain(zone)
+        self._editable(zone, self.path(zone))
+
+    def _editable(self, zone: str, path: Path) -> bool:
+        """Whether the zone must be frozen to be edited; ConfigError when it cannot be."""
+        why = self._maintained_by_named(zone, path)
+        if why is None:
+            return False
+        if not (self.freeze_command and self.thaw_command):
+            raise ConfigError(
+                f"The zone {zone} is maintained by named itself ({why}), so mxroute does not "
+                "edit its file behind named's back and nothing was changed; set [dns] "
+                "freeze_command and thaw_command (such as 'rndc freeze {zone}' and 'rndc thaw "
+                "{zone}') to have it edited between them.",
+                code="zone_dynamic",
+            )
+        return True
+
+    def _freeze(self, zone: str, path: Path) -> None:
+        run_hook("zone_freeze", self.freeze_command, cwd=self.zones_dir, zone=zone, file=str(path))
+
+    def _thaw(self, zone: str, path: Path) -> None:
+        run_hook("zone_thaw", self.thaw_command, cwd=self.zones_dir, zone=zone, file=str(path))
+
+    def _write_frozen(self, zone: str, path: Path, mx: MXSet, expected: Snapshot) -> int:
+        """Freeze, edit (re-reading the file named just wrote), thaw; the new serial.
+
+        The thaw runs whatever happened; a failed thaw after the file was replaced puts
+        the previous file back (named, still frozen, never loaded the new one) and thaws
+        again, so the zone is never left changed in a way named did not take.
+        """
+        self._freeze(zone, path)
+        replaced: tuple[bytes, int] | None = None
+        try:
+            with self._gc_paused():
+                data, undo, serial = self._edit(zone, path, mx, expected, dynamic=True)
+            undo_serial = next_serial(serial, self.today())
+            self._replace(zone, path, data, undo, undo_serial)
+            replaced = (undo, undo_serial)
+        except BaseException as exc:
+            try:
+                self._thaw(zone, path)
+            except StepFailed as thaw:
+                if not isinstance(exc, MxrouteError):
+                    raise
+                raise StepFailed(
+                    "zone_thaw",
+                    f"{exc.message.rstrip('.')}, and then the thaw command failed too "
+                    f"({thaw.message.rstrip('.')}): named keeps {zone} frozen until it is "
+                    "thawed by hand.",
+                    undone=exc.undone if isinstance(exc, StepFailed) else "",
+                ) from exc
+            raise
+        try:
+            self._thaw(zone, path)
+        except StepFailed as failed:
+            undo, undo_serial = replaced
+            log.warning("thaw of %s failed; putting the previous zone file back", zone)
+            try:
+                write_atomically(path, undo, locked=True)
+            except OSError as exc:
+                raise StepFailed(
+                    "zone_thaw",
+                    f"Thawing {zone} failed ({failed.message.rstrip('.')}) and the previous "
+                    f"zone file could not be put back in {path} ({_reason(exc)}); restore it "
+                    "by hand and thaw the zone.",
+                ) from exc
+            with contextlib.suppress(StepFailed):
+                self._thaw(zone, path)
+            raise StepFailed(
+                failed.step,
+                failed.message,
+                undone=f"the previous MX records were put back under serial {undo_serial}",
+            ) from failed
+        return serial
 
     def _reload(self, zone: str, path: Path) -> None:
         run_hook("zone_reload", self.reload_command, cwd=self.zones_dir, zone=zone, file=str(path))

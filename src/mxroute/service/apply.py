@@ -10,11 +10,18 @@ The order, and why:
 3. Change the domain's routing entries: a cheap step to put back.
 4. Write the zone: its check and reload are the steps that fail most often, and the
    backend leaves the zone as it was when they do.
-5. In one short transaction: the domain's row, its history row, the intent applied.
+5. Verify (when a verifier is wired): ask the zone's name servers until they serve the
+   new serial and MX set. If they do not within the timeout (named refused the file, or
+   the reload loaded nothing), the previous records and routing entries are put back
+   like any failed step, and the error says what the servers answered. The outcome is
+   kept in the intent's data (``verification``), applied or abandoned.
+6. In one short transaction: the domain's row, its history row, the intent applied.
 
-No store write lock is held while a command runs or DNS is asked: only the domain's
-own lock, which no other domain, log-in or read waits for. A failing step undoes the
-steps before it, marks the intent abandoned, and its error names the step.
+No store write lock is held while a command runs or DNS is asked (verification waits
+with no transaction open): only the domain's own lock, which no other domain, log-in or
+read waits for. A writer killed while it waits leaves a pending intent whose zone holds
+the new records: the next start completes it and has the zone loaded again. A failing
+step undoes the steps before it, marks the intent abandoned, and its error names the step.
 """
 
 from __future__ import annotations
@@ -25,11 +32,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from mxroute.dns.base import Snapshot, ZoneStore
+from mxroute.dns.verify import Verifier
 from mxroute.errors import (
     ConfigError,
     Conflict,
     InvalidInput,
     MxrouteError,
+    NotServed,
     StepFailed,
     Unavailable,
 )
@@ -48,6 +57,7 @@ BATCH_SIZE = 200
 # The steps whose last outcome the health check reports.
 ZONE_RELOAD = "zone_reload"
 LISTS_RELOAD = "lists_reload"
+VERIFY = "zone_verify"
 
 
 @dataclass
@@ -57,6 +67,7 @@ class _Done:
     routing: bool = False
     written: Snapshot | None = None
     created: Snapshot | None = None
+    restored: bool = False  # the previous MX records were written back
 
 
 _READ = object()  # "read the row now"
@@ -79,9 +90,10 @@ def _with_pending_intents(domains: list[str]) -> set[str]:
 
 def _note_failed_reload(exc: BaseException) -> None:
     """Keep a failed reload for the health check (never failing the failure's report)."""
-    if isinstance(exc, StepFailed) and exc.step in (ZONE_RELOAD, LISTS_RELOAD):
+    if isinstance(exc, StepFailed) and exc.step in (ZONE_RELOAD, LISTS_RELOAD, VERIFY):
         try:
-            record_step(exc.step, False, exc.message)
+            # A zone not served after its reload is a reload that did not take.
+            record_step(ZONE_RELOAD if exc.step == VERIFY else exc.step, False, exc.message)
         except Exception:
             log.warning("could not record the failed %s", exc.step, exc_info=True)
 
@@ -109,10 +121,17 @@ def plan_data(plan: ChangePlan, actor: Actor) -> dict[str, Any]:
 class Applier:
     """Applies plans against one set of backends."""
 
-    def __init__(self, zones: ZoneStore, routing: RoutingTarget, locks: DomainLocks) -> None:
+    def __init__(
+        self,
+        zones: ZoneStore,
+        routing: RoutingTarget,
+        locks: DomainLocks,
+        verifier: Verifier | None = None,
+    ) -> None:
         self.zones = zones
         self.routing = routing
         self.locks = locks
+        self.verifier = verifier
 
     def apply(self, plan: ChangePlan, actor: Actor) -> Snapshot | None:
         """Carry out ``plan``; the zone's snapshot after it (None for a domain removed)."""
@@ -129,6 +148,7 @@ class Applier:
             self._check_unchanged(plan)
             if plan.mx_changed and not plan.creates_zone:
                 self._refuse_shared(plan.domain, actor)
+                self._refuse_maintained(plan.domain, actor)
             data = plan_data(plan, actor)
             if not plan.changed:
                 # Only the detection's time (and certainty) to keep: no intent needed.
@@ -150,6 +170,8 @@ class Applier:
                     after = done.written = self.zones.write(
                         plan.domain, plan.mx_after, expected=plan.snapshot
                     )
+                    if self.verifier is not None:
+                        data["verification"] = self._verify(plan.domain, after)
                 with transaction.atomic():
                     record_store_step(data, data["actor"], after.serial if after else None)
                     if done.written is not None:
@@ -157,10 +179,13 @@ class Applier:
                     if done.routing:
                         record_step(LISTS_RELOAD, True)
                     Intent.objects.filter(pk=intent.pk).update(
-                        state=Intent.State.APPLIED, settled_at=timezone.now()
+                        state=Intent.State.APPLIED, settled_at=timezone.now(), plan=data
                     )
             except BaseException as exc:
                 error = self._undo(plan, done, intent.pk, exc)
+                if isinstance(exc, NotServed):
+                    outcome = {**exc.outcome, "rolled_back": done.restored}
+                    self._keep(intent.pk, {**data, "verification": outcome})
                 if error is exc:
                     raise
                 raise error from exc
@@ -274,6 +299,26 @@ class Applier:
             self._abandon(intent.pk)
             raise
 
+    def _verify(self, zone: str, written: Snapshot) -> dict[str, Any]:
+        """Wait for the name servers to serve ``written``; NotServed if they do not."""
+        assert self.verifier is not None
+        outcome = self.verifier.wait(zone, written)
+        if not outcome.verified:
+            raise NotServed(outcome.failure(), outcome=outcome.to_data())
+        return outcome.to_data()
+
+    def _refuse_maintained(self, zone: str, actor: Actor) -> None:
+        """Never edit behind named's back a zone it maintains (dynamic, signed)."""
+        try:
+            self.zones.check_editable(zone)
+        except ConfigError:
+            if actor.is_operator or actor.admin:
+                raise
+            raise Unavailable(
+                f"The DNS zone of {zone} cannot be changed right now; nothing was changed. "
+                "Ask your hosting operator to check it."
+            ) from None
+
     def _refuse_shared(self, zone: str, actor: Actor) -> None:
         """Never write through a link into the zone file of another managed domain."""
         other = self.zones.shared_with(zone, managed_in_store)
@@ -326,6 +371,7 @@ class Applier:
             try:
                 # A new serial again: secondaries that loaded the change must see it undone.
                 restored = self.zones.write(plan.domain, plan.mx_before, expected=done.written)
+                done.restored = True
                 undone.append(
                     f"the MX records were put back as they were (zone serial now {restored.serial})"
                 )
@@ -365,6 +411,16 @@ class Applier:
             first += ", so nothing was changed"
         rest = "".join(f"; {part}" for part in [*undone, *problems])
         return StepFailed(step, f"{first}{rest}.")
+
+    @staticmethod
+    def _keep(intent_id: int, data: dict[str, Any]) -> None:
+        """Keep ``data`` (the plan and what the name servers answered) with the intent."""
+        from mxroute.store.models import Intent
+
+        try:
+            Intent.objects.filter(pk=intent_id).update(plan=data)
+        except Exception:
+            log.warning("could not keep the outcome of intent %d", intent_id, exc_info=True)
 
     @staticmethod
     def _abandon(intent_id: int) -> None:

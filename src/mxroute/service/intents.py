@@ -7,7 +7,9 @@ domain nobody is changing now (its lock is free) belonged to a writer that died:
   created), the change happened: its store and history rows are written now, from
   the plan, and it is marked applied;
 - otherwise (the zone is as before, or the change did not touch the zone) it did not
-  happen: it is marked abandoned;
+  happen: it is marked abandoned; a zone it meant to change is loaded again all the same
+  (its writer may have died after putting the previous file back, before the reload, or
+  while the zone was frozen);
 - either way, the domain's routing entries are made to agree with the store.
 
 A writer killed between writing its temp file and renaming it leaves the temp file;
@@ -129,7 +131,13 @@ def _settle(intent: Any, zones: ZoneStore) -> str:
             f"{data['summary']}"
         )
     who = zone or "several domains"
-    return f"An interrupted change of {who} had not reached its zone, so it was dropped."
+    dropped = f"An interrupted change of {who} had not reached its zone, so it was dropped"
+    if zone and data.get("mx_before") != data.get("mx_after") and not data.get("creates_zone"):
+        try:
+            zones.publish(zone)
+        except MxrouteError as exc:
+            return f"{dropped}, but reloading the zone failed: {exc.message}"
+    return f"{dropped}."
 
 
 def _row_as_planned(data: dict[str, Any], row: Any) -> bool:

@@ -57,7 +57,7 @@ class Service(Queries):
         self.addresses = wired.addresses
         self.locks = wired.locks
         self.identity = wired.identity
-        self.applier = Applier(self.zones, self.routing, self.locks)
+        self.applier = Applier(self.zones, self.routing, self.locks, wired.verifier)
 
     # ----- MX mutations -------------------------------------------------------------
 
