@@ -59,6 +59,7 @@ class ChangePlan:
     owner: str | None = None
     pinned: bool = False
     nameserver: str = ""
+    undoes: int | None = None  # for an undo: the id of the history entry it undoes
 
     # -- before and after ------------------------------------------------------------
 
@@ -148,6 +149,8 @@ class ChangePlan:
             "zone_lines_added": list(self.zone_lines_added),
             "findings": [f.to_dict() for f in self.findings],
             "owner": self.owner,
+            # Only an undo says what it undoes: every other plan's fingerprint stays as it was.
+            **({"undoes": self.undoes} if self.undoes is not None else {}),
         }
 
     @property
@@ -192,6 +195,7 @@ def plan_change(
     owner: str | None = None,
     pinned: bool = False,
     nameserver: str = "",
+    undoes: int | None = None,
 ) -> ChangePlan:
     """The plan for one change of one domain (pure: every input was read beforehand)."""
     check_bound(domain, snapshot.mx if snapshot else MXSet(), mx_after, limit)
@@ -217,6 +221,7 @@ def plan_change(
         owner,
         pinned,
         nameserver,
+        undoes,
     )
     before, after = draft.effective_before, draft.effective_after
     if action in ("add_domain", "remove_domain") or before is None or after is None:
