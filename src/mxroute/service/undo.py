@@ -97,8 +97,7 @@ def parse_change_id(value: object) -> int:
     # ASCII digits only: "²" is a digit to str.isdigit, but no number to int().
     if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= _MAX_ID:
         raise InvalidInput(
-            f"The change id '{value}' is not one; give the number the history shows for "
-            "the change.",
+            f"'{value}' is not a change id; give the number the history shows for the change.",
             code="invalid_change_id",
             field="change",
         )

@@ -85,6 +85,12 @@ class DeleteForm(PanelForm):
     serial = _hidden()
 
 
+class UndoForm(PanelForm):
+    """An Undo button of the History: the id of the change to undo."""
+
+    change = _hidden()
+
+
 class TokenForm(PanelForm):
     """A new API token: its name, the domains it is limited to, when it expires."""
 

@@ -16,6 +16,7 @@ from mxroute.core.names import to_unicode
 from mxroute.core.records import MXRecord, MXSet
 from mxroute.core.routing import Mode
 from mxroute.service import ChangeResult, HistoryEntry
+from mxroute.service.undo import UNDOABLE
 
 # The four options in cPanel's order and words, each with one sentence for people who
 # are not DNS experts (plainer than routing.MODE_MEANING, which speaks of exchangers).
@@ -72,6 +73,7 @@ class HistoryRow:
     entry: HistoryEntry
     who: str
     via: str
+    undoable: bool = False  # it gets an Undo button
 
 
 def shown_name(name: str) -> str:
@@ -122,6 +124,7 @@ def history_rows(entries: list[HistoryEntry]) -> list[HistoryRow]:
             e,
             e.actor + (f" (token {e.token_name})" if e.token_name else ""),
             INTERFACES.get(e.interface, e.interface),
+            e.action in UNDOABLE,
         )
         for e in entries
     ]

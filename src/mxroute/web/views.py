@@ -29,7 +29,7 @@ from mxroute.core.routing import Mode
 from mxroute.errors import InvalidInput, MxrouteError, NotFound
 from mxroute.service import Actor, ChangeResult, DomainState, DomainSummary, Service
 from mxroute.web import pages
-from mxroute.web.forms import DeleteForm, EditForm, PanelForm, RecordForm, RoutingForm
+from mxroute.web.forms import DeleteForm, EditForm, PanelForm, RecordForm, RoutingForm, UndoForm
 from mxroute.web.svg import where_mail_goes
 
 log = logging.getLogger(__name__)
@@ -252,6 +252,7 @@ def domain_page(
     *,
     routing_form: RoutingForm | None = None,
     add_form: RecordForm | None = None,
+    undo_form: UndoForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     """Render the domain page (again, with a refused form's errors when given)."""
@@ -270,6 +271,7 @@ def domain_page(
         # The drawing escapes every piece of text it holds (see mxroute.web.svg).
         "svg": mark_safe(where_mail_goes(state.detection, state.effective)),
         "history": pages.history_rows(history),
+        "undo_form": undo_form,
     }
     return render(request, "web/domain.html", context, status=status)
 
@@ -381,6 +383,22 @@ def mx_delete(request: HttpRequest, domain: str) -> HttpResponse:
         change,
         ("priority", "exchanger"),
     )
+
+
+@login_required
+@require_POST
+@scoped
+def undo(request: HttpRequest, domain: str) -> HttpResponse:
+    """An Undo button of the History: the domain page then says what the undo did, or at
+    its top why it was refused."""
+    form = UndoForm(request.POST)
+    result = attempt(
+        form,
+        lambda: service().undo(form.text("change"), actor=actor(request), domain=domain),
+    )
+    if result is None:
+        return domain_page(request, domain, undo_form=form, status=400)
+    return done(request, result)
 
 
 def _record_view(
