@@ -602,7 +602,7 @@ def detect(
         click.get_current_context().exit(EXIT_REFUSED)
 
 
-@cli.command()
+@cli.command(short_help="Undo a change, by its id in the history.")
 @click.argument("change_id", metavar="CHANGE_ID")
 @click.option(
     "--force", is_flag=True, help="Make the undo even if its plan has findings of error severity."

@@ -83,6 +83,19 @@ def test_undoing_a_mode_choice_chooses_the_mode_before_and_leaves_the_zone(
     assert (_last(service).mode_before, _last(service).mode_after) == ("remote", "auto")
 
 
+def test_a_change_undone_already_says_so(service: Service) -> None:
+    service.add_mx(ZONE, 20, "mx2.example.test", actor=ACTOR)
+    change = _id_of_last(service)
+    service.undo(change, actor=ACTOR)
+    undo = _id_of_last(service)
+    with pytest.raises(Conflict) as refused:
+        service.undo(change, actor=ACTOR)
+    assert refused.value.code == "undo_overwrites"
+    assert refused.value.message == (
+        f"Change {change} was already undone by change {undo}; undo change {undo} to make it again."
+    )
+
+
 def test_undo_of_an_undo_makes_the_change_again(service: Service) -> None:
     service.add_mx(ZONE, 20, "mx2.example.test", actor=ACTOR)
     service.undo(_id_of_last(service), actor=ACTOR)

@@ -57,6 +57,7 @@ class Reversal:
         would overwrite; says which newer change is in the way when one is."""
         if self.mx_after is not None and mx_now != self.mx_after:
             newer = _newer_change(self, mx=True)
+            self._refuse_if_undone(newer)
             by = f" (by change {newer})" if newer else " outside mxroute (in the zone file)"
             first = f"; undo change {newer} first, or" if newer else "; instead,"
             raise Conflict(
@@ -67,12 +68,24 @@ class Reversal:
             )
         if self.mode_after is not None and mode_now is not self.mode_after:
             newer = _newer_change(self, mx=False)
+            self._refuse_if_undone(newer)
             by = f" (by change {newer})" if newer else ""
             first = f"; undo change {newer} first, or" if newer else "; instead,"
             raise Conflict(
                 f"Change {self.change_id} cannot be undone: the routing mode of {self.domain} "
                 f"was changed since{by} to {mode_now.value}, and undoing it would overwrite "
                 f"that{first} choose the mode by hand.",
+                code="undo_overwrites",
+            )
+
+    def _refuse_if_undone(self, newer: int | None) -> None:
+        """Conflict with its own words when the change in the way undid this one."""
+        from mxroute.store.models import Change
+
+        if newer is not None and Change.objects.filter(pk=newer, undoes_id=self.change_id):
+            raise Conflict(
+                f"Change {self.change_id} was already undone by change {newer}; undo change "
+                f"{newer} to make it again.",
                 code="undo_overwrites",
             )
 
