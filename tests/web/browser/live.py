@@ -1,10 +1,11 @@
 """A live panel for browser tests: ``mxroute serve`` over zones a real named serves.
 
-The data directory holds four domains: two owned by ``alice`` (one for the end-to-end
-test, one for the test without JavaScript, so neither depends on the other's edits), one
-owned by ``bob`` and one owned by nobody. Each page opened through :func:`browsing` gets
-a fresh browser context (no cookies), its own folder of numbered full-page screenshots,
-and a record of every request it made; requests to anything but the panel are aborted.
+The data directory holds five domains: three owned by ``alice`` (one for the end-to-end
+test, one for the test without JavaScript, one for the undo test, so none depends on
+another's edits), one owned by ``bob`` and one owned by nobody. Each page opened through
+:func:`browsing` gets a fresh browser context (no cookies), its own folder of numbered
+full-page screenshots, and a record of every request it made; requests to anything but
+the panel are aborted.
 """
 
 from __future__ import annotations
@@ -49,12 +50,14 @@ DOMAIN = "example.test"
 NOJS_DOMAIN = "shop.test"
 OTHER_DOMAIN = "bob.test"
 UNOWNED_DOMAIN = "unowned.test"
+UNDO_DOMAIN = "undo.test"  # alice's, for the undo test alone
 SELF = "mx.self.test"  # this server's name: an MX set of only SELF detects as local
 DOMAINS = {
     DOMAIN: (OWNER, f"10 {SELF}"),
     NOJS_DOMAIN: (OWNER, f"10 {SELF}"),
     OTHER_DOMAIN: (OTHER_OWNER, "10 mx1.bob.test"),
     UNOWNED_DOMAIN: (None, "10 mx1.unowned.test"),
+    UNDO_DOMAIN: (OWNER, f"10 {SELF}"),
 }
 _SERIAL_CHANGE = re.compile(r"Zone serial (\d+)\s*→\s*(\d+)")
 
