@@ -272,3 +272,20 @@ def test_a_token_limited_to_other_domains_cannot_undo(service: Service) -> None:
     limited = Actor.for_user(admin, "api", token_name="t", only=["other.test"])
     with pytest.raises(NotFound):
         service.undo(_id_of_last(service), actor=limited)
+
+
+def test_an_undo_completed_after_a_crash_still_says_what_it_undid(service: Service) -> None:
+    from mxroute.service.apply import plan_data
+    from mxroute.service.history import history_fields
+
+    service.add_mx(ZONE, 20, "mx2.example.test", actor=ACTOR)
+    change = _id_of_last(service)
+    plan = service.plan(
+        ZONE, "undo", lambda mx: (mx, "Undid."), ACTOR, undoes=change
+    )  # what the intent stores, and what settling it writes, come from this data alone
+    data = plan_data(plan, ACTOR)
+    assert data["undoes"] == change
+    fields = history_fields(data, data["actor"], plan.serial_before, None)
+    assert fields["undoes_id"] == change
+    other = service.plan(ZONE, "detect", lambda mx: (mx, "Detected."), ACTOR)
+    assert "undoes" not in other.to_data()  # other plans' fingerprints are unchanged
