@@ -623,6 +623,27 @@ def detect(
         click.get_current_context().exit(EXIT_REFUSED)
 
 
+@cli.command(short_help="Undo a change, by its id in the history.")
+@click.argument("change_id", metavar="CHANGE_ID")
+@click.option(
+    "--force", is_flag=True, help="Make the undo even if its plan has findings of error severity."
+)
+@json_option
+@preview_options
+def undo(
+    change_id: str, force: bool, as_json: bool, dry_run: bool, fingerprint: str | None
+) -> None:
+    """Undo the change CHANGE_ID (the id 'mxroute history' shows): put back what it changed.
+
+    Refused, changing nothing, if the domain changed since in a way the undo would
+    overwrite.
+    """
+    result = _service().undo(
+        change_id, actor=_actor(), dry_run=dry_run, fingerprint=fingerprint, force=force
+    )
+    _render_change(result, as_json)
+
+
 @cli.command()
 @click.argument("domain_name", metavar="DOMAIN", required=False)
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10000))

@@ -115,6 +115,7 @@ def summary_data(summary: DomainSummary) -> dict[str, Any]:
 def history_data(entry: HistoryEntry) -> dict[str, Any]:
     """One history row."""
     return {
+        "id": entry.id,
         "at": entry.at.isoformat(),
         "domain": entry.domain,
         "actor": entry.actor,
@@ -129,6 +130,7 @@ def history_data(entry: HistoryEntry) -> dict[str, Any]:
         "serial_after": entry.serial_after,
         "token_name": entry.token_name,
         "warnings": entry.warnings,
+        "undoes": entry.undoes,
     }
 
 

@@ -168,7 +168,7 @@ def detections(rows: list[dict[str, Any]]) -> None:
 
 def history(rows: list[dict[str, Any]]) -> None:
     """The change history."""
-    table = _table("When (UTC)", "Domain", "Who", "Via", "What", "Serial")
+    table = _table("Id", "When (UTC)", "Domain", "Who", "Via", "What", "Serial")
     for row in rows:
         serial = (
             f"{row['serial_before']} -> {row['serial_after']}"
@@ -176,6 +176,7 @@ def history(rows: list[dict[str, Any]]) -> None:
             else str(row["serial_after"] or "")
         )
         table.add_row(
+            str(row["id"]),
             row["at"][:19].replace("T", " "),
             row["domain"],
             row["actor"],
@@ -187,6 +188,7 @@ def history(rows: list[dict[str, Any]]) -> None:
         console.print("No changes recorded yet.")
         return
     console.print(table)
+    console.print("Undo a change with 'mxroute undo ID'.")
 
 
 def user_table(rows: list[dict[str, Any]]) -> None:

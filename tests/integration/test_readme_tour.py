@@ -60,3 +60,27 @@ def test_the_refusal_shown_is_what_mxroute_prints() -> None:
         assert (home / "zones" / "shop.example.zone").read_bytes() == before
     finally:
         shutil.rmtree(home, ignore_errors=True)
+
+
+def test_the_undo_example_runs_with_the_id_the_history_shows() -> None:
+    home = Path(tempfile.mkdtemp(prefix="mxroute-tour-"))
+    try:
+        mxroute = Mxroute(home, {})
+        mxroute.ok("init", "--demo")
+        shop = home / "zones" / "shop.example.zone"
+        original = mxroute.json("mx", "list", "shop.example")["mx"]
+        change = ""
+        for argv in _commands("undo"):
+            assert argv[0] == "mxroute"
+            if argv[1] == "undo":
+                assert argv[2] == "42"  # the README's stand-in for the id
+                argv[2] = change
+            said = mxroute.ok(*argv[1:])
+            if argv[1] == "history":
+                change = str(mxroute.json(*argv[1:])[0]["id"])
+                assert f"│ {change} " in said
+        assert "mx1.partner.example" not in shop.read_text()
+        assert mxroute.json("mx", "list", "shop.example")["mx"] == original
+        assert mxroute.json("history", "shop.example")[0]["undoes"] == int(change)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from mxroute.config import Settings
-from mxroute.core.records import MXRecord
 from mxroute.core.routing import Resolution
 from mxroute.service import Actor, Service
 

@@ -122,18 +122,26 @@ def test_history_says_when_who_via_and_what(alice: Client, panel: Panel) -> None
     )
     tree = page(alice.get(f"/domains/{ALICE}/"))
     table = tree.one("table", cls="history")
-    assert [th.text for th in table.one("thead").all("th")] == ["When", "Who", "Via", "What"]
+    assert [th.text for th in table.one("thead").all("th")] == [
+        "When",
+        "Who",
+        "Via",
+        "What",
+        "Change",
+    ]
     newest, oldest = table.one("tbody").all("tr")
-    when, who, via, what = [td.text for td in newest.all("td")]
+    when, who, via, what, change = [td.text for td in newest.all("td")]
+    assert change.split() == [str(panel.service.history(ALICE)[0].id), "Undo"]
     assert (who, via) == ("alice", "web panel")
     assert what == "Added MX 20 mx2.alice.test. Routing stays local."
     stamp = newest.one("time").attrs["datetime"]
     assert when.startswith(stamp[:10]) and when.endswith("UTC")
-    assert [td.text for td in oldest.all("td")][1:] == [
+    assert [td.text for td in oldest.all("td")][1:4] == [
         "tester",
         "command line",
         f"Added domain {ALICE}.",
     ]
+    assert not oldest.all("button")  # adding a domain is not undone
 
 
 def test_an_idn_domain_is_shown_in_unicode_with_its_ascii_form(alice: Client) -> None:

@@ -446,6 +446,7 @@ PlanQuery = QueryEx[
     ),
 ]
 _RANGES = {
+    "id": (1, 2**63 - 1),
     "priority": (0, schemas.MAX_PRIORITY),
     "serial": (0, schemas.MAX_SERIAL),
     "limit": (1, MAX_HISTORY),
@@ -667,6 +668,34 @@ def history(request: HttpRequest, limit: Limit = 50) -> dict[str, Any]:
     """The recorded changes of every domain you manage, newest first."""
     rows = _service().history(None, limit, actor=_actor(request))
     return {"changes": [present.history_data(row) for row in rows]}
+
+
+@api.post(
+    "/changes/{id}/undo",
+    response={200: schemas.Change, **CHANGE_ERRORS},
+    tags=["history"],
+    summary="Undo a change",
+)
+def undo(
+    request: HttpRequest,
+    id: PathEx[
+        int,
+        P(ge=1, le=2**63 - 1, description="The change's id, as the history lists it.", example=42),
+    ],
+    options: schemas.UndoIn | None = None,
+) -> dict[str, Any]:
+    """Put back what the change `id` changed, as a change of its own (action `undo`);
+    409 `undo_overwrites` if the domain changed since in a way the undo would overwrite,
+    400 `not_undoable` for a change that cannot be undone (the message says what to do)."""
+    wanted = options or schemas.UndoIn()
+    result = _service().undo(
+        id,
+        actor=_actor(request),
+        dry_run=wanted.dry_run,
+        fingerprint=wanted.plan,
+        force=wanted.force,
+    )
+    return present.change_data(result)
 
 
 @api.api_operation(

@@ -99,6 +99,16 @@ class RoutingIn(_Previewed):
     mode: ModeIn = Field(description="auto, local, backup (cPanel: secondary) or remote.")
 
 
+class UndoIn(_Previewed):
+    """How to undo a change (every field optional; no body at all undoes it now)."""
+
+    force: bool = Field(
+        default=False,
+        strict=True,
+        description="Make the undo even if its plan has findings of error severity.",
+    )
+
+
 # ----- responses --------------------------------------------------------------------------
 
 
@@ -253,6 +263,8 @@ class HistoryEntry(Schema):
     serial_before: int | None
     serial_after: int | None
     warnings: list[str]
+    id: int = Field(description="The change's id: `POST /api/v1/changes/{id}/undo` undoes it.")
+    undoes: int | None = Field(description="For an undo: the id of the change it undid.")
 
 
 class History(Schema):

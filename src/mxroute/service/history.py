@@ -90,6 +90,7 @@ def history_fields(
         "serial_before": serial_before if touches_mx else None,
         "serial_after": serial_after if touches_mx else None,
         "warnings": [f["message"] for f in data["findings"]],
+        "undoes_id": data.get("undoes"),
     }
 
 
@@ -111,6 +112,8 @@ def entries(rows: Any, limit: int) -> list[HistoryEntry]:
             c.serial_after,
             c.token_name,
             list(c.warnings or []),
+            c.pk,
+            c.undoes_id,
         )
         for c in rows.order_by("-at", "-id")[:limit]
     ]

@@ -63,6 +63,7 @@ class ChangePlan:
     # stop an unrelated change): the change is refused unless forced.
     blocking: tuple[Finding, ...] = ()
     forced: bool = False
+    undoes: int | None = None  # for an undo: the id of the history entry it undoes
 
     # -- before and after ------------------------------------------------------------
 
@@ -154,6 +155,8 @@ class ChangePlan:
             "refused_unless_forced": [f.code for f in self.blocking],
             "owner": self.owner,
             **({"forced": True} if self.forced else {}),
+            # Only an undo says what it undoes: every other plan's fingerprint stays as it was.
+            **({"undoes": self.undoes} if self.undoes is not None else {}),
         }
 
     @property
@@ -201,6 +204,7 @@ def plan_change(
     pinned: bool = False,
     nameserver: str = "",
     detection_before: Detection | None = None,
+    undoes: int | None = None,
 ) -> ChangePlan:
     """The plan for one change of one domain (pure: every input was read beforehand).
 
@@ -240,7 +244,8 @@ def plan_change(
         owner,
         pinned,
         nameserver,
-        blocking,
+        blocking=blocking,
+        undoes=undoes,
     )
     was, will = draft.effective_before, draft.effective_after
     if action in ("add_domain", "remove_domain") or was is None or will is None:

@@ -84,3 +84,5 @@ class HistoryEntry:
     serial_after: int | None
     token_name: str = ""
     warnings: list[str] = field(default_factory=list)
+    id: int = 0  # what ``mxroute undo ID`` takes
+    undoes: int | None = None  # for an undo: the id of the entry it undid

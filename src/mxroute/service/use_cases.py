@@ -25,6 +25,7 @@ from mxroute.service.intents import pending_count, reconcile, settle_domain
 from mxroute.service.plans import ChangePlan, DomainFacts, plan_change
 from mxroute.service.queries import Queries
 from mxroute.service.results import ChangeResult
+from mxroute.service.undo import chosen_mode, find_change, reversal_of
 from mxroute.service.wiring import Backends, build
 
 log = logging.getLogger(__name__)
@@ -270,6 +271,43 @@ class Service(Queries):
         results.sort(key=lambda r: r.domain)
         return results, failures
 
+    # ----- undo ---------------------------------------------------------------------
+
+    def undo(
+        self,
+        change_id: object,
+        *,
+        actor: Actor,
+        dry_run: bool = False,
+        fingerprint: str | None = None,
+        force: bool = False,
+        domain: str | None = None,
+    ) -> ChangeResult:
+        """Undo the history entry ``change_id``: a change of its own (action ``undo``) that
+        puts back the MX set and the chosen mode the entry changed.
+
+        Refused (Conflict ``undo_overwrites``) when the domain changed since in a way the
+        undo would overwrite; InvalidInput ``not_undoable`` for an entry that cannot be
+        undone (see :mod:`mxroute.service.undo`); NotFound for an id ``actor`` may not
+        undo, or (with ``domain``) one of another domain.
+        """
+        reversal = reversal_of(find_change(change_id, actor, domain))
+
+        def edit(mx: MXSet) -> tuple[MXSet, str]:
+            reversal.check(mx, chosen_mode(reversal.domain))
+            return reversal.mx_wanted(mx), reversal.summary(mx)
+
+        return self._change(
+            reversal.domain,
+            "undo",
+            edit,
+            actor,
+            None,
+            reversal.mode_before,
+            Preview(dry_run, fingerprint, force),
+            undoes=reversal.change_id,
+        )
+
     # ----- domains ------------------------------------------------------------------
 
     def add_domain(
@@ -424,6 +462,8 @@ class Service(Queries):
         actor: Actor,
         expected_serial: int | None = None,
         new_mode: Mode | None = None,
+        *,
+        undoes: int | None = None,
     ) -> ChangePlan:
         """Read the domain and its zone, then plan the change (a dry run stops here)."""
         row = self._domain(domain, actor)
@@ -445,6 +485,7 @@ class Service(Queries):
             limit=self.settings.max_mx_records,
             pinned=expected_serial is not None,
             detection_before=before,
+            undoes=undoes,
         )
 
     def apply(self, plan: ChangePlan, actor: Actor) -> ChangeResult:
@@ -460,6 +501,8 @@ class Service(Queries):
         expected_serial: int | None,
         new_mode: Mode | None = None,
         preview: Preview = Preview(),
+        *,
+        undoes: int | None = None,
     ) -> ChangeResult:
         """Plan, then apply; if another change got in first, plan again holding the lock.
 
@@ -471,11 +514,13 @@ class Service(Queries):
         """
         zone = self._domain(domain, actor).name
         if preview.dry_run:
-            plan = self.plan(zone, action, edit, actor, expected_serial, new_mode)
+            plan = self.plan(zone, action, edit, actor, expected_serial, new_mode, undoes=undoes)
             return _result(plan, plan.snapshot, dry_run=True)
         if preview.fingerprint is not None:
             with self.locks.hold(zone):
-                plan = self.plan(zone, action, edit, actor, expected_serial, new_mode)
+                plan = self.plan(
+                    zone, action, edit, actor, expected_serial, new_mode, undoes=undoes
+                )
                 if plan.fingerprint != preview.fingerprint:
                     raise Conflict(
                         f"The change to {zone} you previewed is no longer what it would do (the "
@@ -484,7 +529,7 @@ class Service(Queries):
                         code="plan_changed",
                     )
                 return self.apply(_checked(plan, preview.force), actor)
-        plan = self.plan(zone, action, edit, actor, expected_serial, new_mode)
+        plan = self.plan(zone, action, edit, actor, expected_serial, new_mode, undoes=undoes)
         try:
             return self.apply(_checked(plan, preview.force), actor)
         except Conflict:
@@ -493,7 +538,9 @@ class Service(Queries):
             log.info("%s changed under us; planning %s again under its lock", zone, action)
         with self.locks.hold(zone):
             for attempt in range(1, PLANS_PER_CHANGE + 1):
-                plan = self.plan(zone, action, edit, actor, expected_serial, new_mode)
+                plan = self.plan(
+                    zone, action, edit, actor, expected_serial, new_mode, undoes=undoes
+                )
                 try:
                     return self.apply(_checked(plan, preview.force), actor)
                 except Conflict:

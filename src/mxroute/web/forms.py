@@ -128,6 +128,13 @@ class DeleteForm(ChangeForm):
     serial = _hidden()
 
 
+class UndoForm(ChangeForm):
+    """An Undo button of the History: the id of the change to undo (confirmed like any
+    change when its plan has findings)."""
+
+    change = _hidden()
+
+
 class TokenForm(PanelForm):
     """A new API token: its name, the domains it is limited to, when it expires."""
 

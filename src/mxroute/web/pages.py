@@ -18,6 +18,7 @@ from mxroute.core.records import MXRecord, MXSet
 from mxroute.core.routing import Mode
 from mxroute.present import lists_of
 from mxroute.service import ChangeResult, HistoryEntry
+from mxroute.service.undo import UNDOABLE
 
 # The four options in cPanel's order and words, each with one sentence for people who
 # are not DNS experts (plainer than routing.MODE_MEANING, which speaks of exchangers).
@@ -89,6 +90,7 @@ class HistoryRow:
     entry: HistoryEntry
     who: str
     via: str
+    undoable: bool = False  # it gets an Undo button
 
 
 def shown_name(name: str) -> str:
@@ -139,6 +141,7 @@ def history_rows(entries: list[HistoryEntry]) -> list[HistoryRow]:
             e,
             e.actor + (f" (token {e.token_name})" if e.token_name else ""),
             INTERFACES.get(e.interface, e.interface),
+            e.action in UNDOABLE,
         )
         for e in entries
     ]

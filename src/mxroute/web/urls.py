@@ -16,6 +16,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("domains/<str:domain>/mx/add/", views.mx_add, name="mx_add"),
     path("domains/<str:domain>/mx/edit/", views.mx_edit, name="mx_edit"),
     path("domains/<str:domain>/mx/delete/", views.mx_delete, name="mx_delete"),
+    path("domains/<str:domain>/undo/", views.undo, name="undo"),
     path("tokens/", account_views.tokens, name="tokens"),
     path("tokens/<str:name>/revoke/", account_views.revoke_token, name="revoke_token"),
 ]

@@ -31,7 +31,15 @@ from mxroute.errors import InvalidInput, MxrouteError, NotFound
 from mxroute.service import Actor, DomainState, DomainSummary, Service
 from mxroute.web import pages
 from mxroute.web.changes import RESULT_KEY, Change, confirmed, domain_missing
-from mxroute.web.forms import ChangeForm, DeleteForm, EditForm, PanelForm, RecordForm, RoutingForm
+from mxroute.web.forms import (
+    ChangeForm,
+    DeleteForm,
+    EditForm,
+    PanelForm,
+    RecordForm,
+    RoutingForm,
+    UndoForm,
+)
 from mxroute.web.svg import where_mail_goes
 
 log = logging.getLogger(__name__)
@@ -222,6 +230,7 @@ def domain_page(
     *,
     routing_form: RoutingForm | None = None,
     add_form: RecordForm | None = None,
+    undo_form: UndoForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     """Render the domain page (again, with a refused form's errors when given)."""
@@ -241,6 +250,7 @@ def domain_page(
         # The drawing escapes every piece of text it holds (see mxroute.web.svg).
         "svg": mark_safe(where_mail_goes(state.detection, state.effective)),
         "history": pages.history_rows(history),
+        "undo_form": undo_form,
     }
     return render(request, "web/domain.html", context, status=status)
 
@@ -355,6 +365,23 @@ def mx_delete(request: HttpRequest, domain: str) -> HttpResponse:
         lambda record: {"priority": record.priority, "exchanger": record.exchanger},
         change,
         ("priority", "exchanger"),
+    )
+
+
+@login_required
+@require_POST
+@scoped
+def undo(request: HttpRequest, domain: str) -> HttpResponse:
+    """An Undo button of the History: the domain page then says what the undo did, or at
+    its top why it was refused."""
+    form = UndoForm(request.POST)
+    return confirmed(
+        request,
+        form,
+        lambda **preview: service().undo(
+            form.text("change"), actor=actor(request), domain=domain, **preview
+        ),
+        lambda: domain_page(request, domain, undo_form=form, status=400),
     )
 
 

@@ -3,10 +3,11 @@
 The data directory holds its domains' zone files as an operator's would be: each gives
 its exchangers mx1, mx2 and mx3 an address, so a record pointing there is no finding.
 Most domains are owned by ``alice``, one for each test that changes one (the end-to-end
-test, the one without JavaScript, the confirmation tests), so none depends on another's
-edits; one is owned by ``bob`` and one by nobody. Each page opened through :func:`browsing` gets
-a fresh browser context (no cookies), its own folder of numbered full-page screenshots,
-and a record of every request it made; requests to anything but the panel are aborted.
+test, the one without JavaScript, the confirmation tests, the undo test), so none
+depends on another's edits; one is owned by ``bob`` and one by nobody. Each page opened
+through :func:`browsing` gets a fresh browser context (no cookies), its own folder of
+numbered full-page screenshots, and a record of every request it made; requests to
+anything but the panel are aborted.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ UNOWNED_DOMAIN = "unowned.test"
 LOOP_DOMAIN = "loop.test"
 CANCEL_DOMAIN = "cancel.test"
 STALE_DOMAIN = "stale.test"
+UNDO_DOMAIN = "undo.test"  # alice's, for the undo test alone
 SELF = "mx.self.test"  # this server's name: an MX set of only SELF detects as local
 DOMAINS = {
     DOMAIN: (OWNER, f"10 {SELF}"),
@@ -63,6 +65,7 @@ DOMAINS = {
     STALE_DOMAIN: (OWNER, f"10 {SELF}"),
     OTHER_DOMAIN: (OTHER_OWNER, "10 mx1.bob.test"),
     UNOWNED_DOMAIN: (None, "10 mx1.unowned.test"),
+    UNDO_DOMAIN: (OWNER, f"10 {SELF}"),
 }
 ZONE_TEXT = """\
 $TTL 300
