@@ -29,6 +29,8 @@ zone_file = "{{zone}}.zone"        # file name; cPanel hosts use "{{zone}}.db"
 # check_command = "named-checkzone -q -i local {{zone}} {{file}}"   # runs on the candidate file
 # reload_command = "rndc reload {{zone}}"              # runs after the file is replaced
 # nameserver = "ns1.example.net"                     # NS of zones that mxroute creates
+# query_server = "127.0.0.1"   # the name server that serves the zones, asked by 'mxroute doctor'
+# query_port = 53              # (default: [resolver] server and port)
 
 [mta]
 lists_dir = "lists"              # localdomains, secondarymx, remotedomains
