@@ -30,6 +30,7 @@ ENDPOINTS = {
     "/api/v1/domains/{domain}/detect": {"post"},
     "/api/v1/domains/{domain}/history": {"get"},
     "/api/v1/history": {"get"},
+    "/api/v1/doctor": {"get"},
 }
 
 

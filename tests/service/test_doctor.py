@@ -7,7 +7,6 @@ tells it to); tests/integration/test_doctor.py drives a real named.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -16,43 +15,24 @@ from django.contrib.auth import get_user_model
 
 from mxroute.core.records import MXRecord
 from mxroute.core.routing import Mode
-from mxroute.dns.served import NameServer, Served
+from mxroute.dns.served import Served
 from mxroute.errors import Forbidden, NotFound
 from mxroute.mta.lists import FILES
 from mxroute.service import Actor, Service
 from mxroute.service.doctor import Doctor
 from mxroute.store.models import Change, Domain, Intent
-from tests.service.conftest import ACTOR, ZONE
+from tests.service.conftest import ACTOR, ZONE, ServedAsFiled
 
 OTHER = "other.test"
 
 
-class Served_(NameServer):
-    """Serves each zone as its file says, unless ``answers`` says otherwise."""
-
-    def __init__(self, service: Service) -> None:
-        super().__init__("127.0.0.1", 9)
-        self.service = service
-        self.answers: dict[str, Served] = {}
-        self.asked: list[list[str]] = []
-
-    def served_many(self, zones: Collection[str]) -> dict[str, Served]:
-        self.asked.append(sorted(zones))
-        found = {}
-        for zone in zones:
-            snap = self.service.zones.read(zone)
-            pairs = frozenset((r.priority, r.exchanger) for r in snap.mx)
-            found[zone] = self.answers.get(zone, Served("ok", snap.serial, pairs))
-        return found
-
-
 @pytest.fixture
-def served(service: Service) -> Served_:
+def served(service: Service) -> ServedAsFiled:
     service.add_domain(OTHER, actor=ACTOR, mx=[MXRecord(10, "mx.self.test")])
-    return Served_(service)
+    return ServedAsFiled(service)
 
 
-def doctor(service: Service, served: Served_) -> Doctor:
+def doctor(service: Service, served: ServedAsFiled) -> Doctor:
     return Doctor(service, served)
 
 
@@ -81,7 +61,9 @@ def list_text(service: Service, name: str) -> str:
     return (Path(service.settings.lists_dir) / name).read_text()
 
 
-def test_domains_on_which_everything_agrees_are_clean(service: Service, served: Served_) -> None:
+def test_domains_on_which_everything_agrees_are_clean(
+    service: Service, served: ServedAsFiled
+) -> None:
     report = doctor(service, served).run(actor=ACTOR)
     assert (report.clean, report.checked, report.domains, report.findings) == (True, 2, (), ())
     assert served.asked == [[ZONE, OTHER]]  # every zone asked in one batch
@@ -90,7 +72,7 @@ def test_domains_on_which_everything_agrees_are_clean(service: Service, served: 
 
 
 def test_a_zone_edited_behind_mxroutes_back_is_recorded_by_fix(
-    service: Service, served: Served_
+    service: Service, served: ServedAsFiled
 ) -> None:
     edit_by_hand(service, "mx.self.test", "ns1.example.test")
     report = doctor(service, served).run(actor=ACTOR)
@@ -115,7 +97,7 @@ def test_a_zone_edited_behind_mxroutes_back_is_recorded_by_fix(
 
 
 def test_lists_edited_by_hand_are_written_again_from_the_store(
-    service: Service, served: Served_
+    service: Service, served: ServedAsFiled
 ) -> None:
     lists = Path(service.settings.lists_dir)
     (lists / "localdomains").write_text(f"{OTHER}\nstray.test\n")
@@ -131,13 +113,13 @@ def test_lists_edited_by_hand_are_written_again_from_the_store(
 
 
 def test_only_a_run_over_every_domain_looks_for_unmanaged_entries(
-    service: Service, served: Served_
+    service: Service, served: ServedAsFiled
 ) -> None:
     (Path(service.settings.lists_dir) / "remotedomains").write_text("stray.test\n")
     assert doctor(service, served).run(ZONE, actor=ACTOR).clean
 
 
-def test_a_stale_detected_mode_is_detected_again(service: Service, served: Served_) -> None:
+def test_a_stale_detected_mode_is_detected_again(service: Service, served: ServedAsFiled) -> None:
     Domain.objects.filter(name=ZONE).update(detected_mode="remote")
     service.routing.change({ZONE: Mode.REMOTE})  # the lists follow the store
     report = doctor(service, served).run(ZONE, actor=ACTOR)
@@ -149,7 +131,7 @@ def test_a_stale_detected_mode_is_detected_again(service: Service, served: Serve
 
 
 def test_an_interrupted_change_is_reported_then_settled(
-    service: Service, served: Served_
+    service: Service, served: ServedAsFiled
 ) -> None:
     Intent.objects.create(
         domain_name=ZONE, action="set_mode", plan={"action": "set_mode", "domain": ZONE}
@@ -161,7 +143,7 @@ def test_an_interrupted_change_is_reported_then_settled(
     assert doctor(service, served).run(actor=ACTOR).clean
 
 
-def test_a_change_in_progress_is_not_drift(service: Service, served: Served_) -> None:
+def test_a_change_in_progress_is_not_drift(service: Service, served: ServedAsFiled) -> None:
     Intent.objects.create(
         domain_name=ZONE, action="set_mode", plan={"action": "set_mode", "domain": ZONE}
     )
@@ -185,7 +167,7 @@ def test_a_change_in_progress_is_not_drift(service: Service, served: Served_) ->
 
 
 def test_an_older_serial_is_reloaded_only_with_a_reload_command(
-    service: Service, served: Served_
+    service: Service, served: ServedAsFiled
 ) -> None:
     snap = service.zones.read(ZONE)
     served.answers[ZONE] = Served("ok", snap.serial - 1, frozenset({(10, "mx.self.test")}))
@@ -196,7 +178,7 @@ def test_an_older_serial_is_reloaded_only_with_a_reload_command(
     assert not report.clean
 
 
-def test_a_missing_zone_file_cannot_be_repaired(service: Service, served: Served_) -> None:
+def test_a_missing_zone_file_cannot_be_repaired(service: Service, served: ServedAsFiled) -> None:
     zone_file(service).unlink()
     report = doctor(service, served).run(actor=ACTOR, fix=True)
     assert codes(report) == {ZONE: ["zone_missing"]}
@@ -205,7 +187,7 @@ def test_a_missing_zone_file_cannot_be_repaired(service: Service, served: Served
 
 
 def test_the_last_verdict_flags_and_filters_the_domain_list(
-    service: Service, served: Served_
+    service: Service, served: ServedAsFiled
 ) -> None:
     zone_file(service).unlink()
     doctor(service, served).run(actor=ACTOR)
@@ -222,7 +204,7 @@ def _person(name: str, admin: bool = False) -> Actor:
 
 
 def test_an_owner_checks_only_their_own_domains_and_cannot_repair(
-    service: Service, served: Served_
+    service: Service, served: ServedAsFiled
 ) -> None:
     alice = _person("alice")
     Domain.objects.filter(name=OTHER).update(owner_id=alice.user_id)
@@ -236,7 +218,7 @@ def test_an_owner_checks_only_their_own_domains_and_cannot_repair(
         doctor(service, served).run(actor=alice, fix=True)
 
 
-def test_an_owner_reads_no_server_paths(service: Service, served: Served_) -> None:
+def test_an_owner_reads_no_server_paths(service: Service, served: ServedAsFiled) -> None:
     alice = _person("alice")
     Domain.objects.filter(name=ZONE).update(owner_id=alice.user_id)
     zone_file(service).write_text("this is not a zone\n")
@@ -247,7 +229,9 @@ def test_an_owner_reads_no_server_paths(service: Service, served: Served_) -> No
     assert operator.code == "zone_unreadable" and "hosting operator" not in operator.message
 
 
-def test_the_lists_that_cannot_be_read_are_one_finding(service: Service, served: Served_) -> None:
+def test_the_lists_that_cannot_be_read_are_one_finding(
+    service: Service, served: ServedAsFiled
+) -> None:
     lists = Path(service.settings.lists_dir)
     for name in FILES:
         (lists / name).unlink(missing_ok=True)

@@ -100,6 +100,7 @@ def test_other_records_under_the_same_serial_say_secondaries_will_not_see_them()
     ("status", "code"),
     [
         ("timeout", "served_no_answer"),
+        ("unreachable", "served_no_answer"),
         ("servfail", "served_no_answer"),
         ("refused", "served_not_authoritative"),
         ("nxdomain", "served_not_authoritative"),

@@ -101,7 +101,7 @@ class NameServer:
         # zone would wait its own timeout again below.
         first = next(iter(qnames))
         probe = self._one(qnames[first])
-        if probe.status == "timeout":
+        if probe.status in ("timeout", "unreachable"):
             return dict.fromkeys(zones, probe)
         questions = [(q, t) for q in qnames.values() for t in (_SOA, _MX)]
         got = pipeline.ask(self.address, self.port, questions, timeout=self.timeout)
@@ -128,8 +128,10 @@ class NameServer:
                 reply, _ = dns.query.udp_with_fallback(
                     request, self.address, port=self.port, timeout=self.timeout
                 )
-            except (dns.exception.Timeout, OSError):
+            except dns.exception.Timeout:
                 return Served("timeout")
+            except OSError:
+                return Served("unreachable")
             except dns.exception.DNSException:
                 return Served("servfail")
             replies.append(reply)
@@ -144,8 +146,10 @@ class NameServer:
                     _request(qname, rdtype), self.address, port=self.port, timeout=self.timeout
                 )
                 return reply
-            except (dns.exception.Timeout, OSError):
+            except dns.exception.Timeout:
                 return "timeout"
+            except OSError:
+                return "unreachable"
             except dns.exception.DNSException:
                 return "servfail"
 

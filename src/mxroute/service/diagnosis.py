@@ -60,6 +60,7 @@ REPAIRABLE = frozenset(
 )
 _SERVED_WORDS = {
     "timeout": "it did not answer in time",
+    "unreachable": "nothing answers at its address",
     "servfail": "it answered with a server failure",
     "refused": "it refused to answer for it",
     "nxdomain": "it answered that the zone does not exist",
@@ -201,7 +202,7 @@ def _served_findings(
         else "check that the name server loads the zone (or set [dns] query_server to the "
         "one that does)"
     )
-    if served.status in ("timeout", "servfail"):
+    if served.status in ("timeout", "unreachable", "servfail"):
         return [
             _warning(
                 SERVED_NO_ANSWER,
