@@ -104,19 +104,17 @@ def doctor(data: dict[str, Any]) -> None:
     _doctor_findings("Routing lists", data["findings"], data["fix_errors"], data["fix"])
     for entry in data["domains"]:
         _doctor_findings(entry["domain"], entry["findings"], entry["fix_errors"], data["fix"])
-    checked = f"Checked {data['checked']} domain{'s' if data['checked'] != 1 else ''}"
-    flagged = len(data["domains"])
-    if data["clean"] and not data["fix"]:
+    count = data["checked"]
+    checked = f"Checked {count} domain{'s' if count != 1 else ''}"
+    if not (data["domains"] or data["findings"]):
         console.print(f"[bold green]{checked}: nothing wrong.[/]")
     elif data["clean"]:
         console.print(f"[bold green]{checked}: everything found was repaired.[/]")
     else:
-        left = sum(1 for e in data["domains"] if any(not f["fixed"] for f in e["findings"]))
-        left += any(not f["fixed"] for f in data["findings"])
-        console.print(
-            f"[bold red]{checked}: {flagged if not data['fix'] else left} with findings"
-            f"{' left' if data['fix'] else ''}.[/]"
-        )
+        left = [e for e in data["domains"] if any(not f["fixed"] for f in e["findings"])]
+        lists = any(not f["fixed"] for f in data["findings"])
+        what = f"{len(left)} with findings" + (", and the routing lists" if lists else "")
+        console.print(f"[bold red]{checked}: {what}{' left' if data['fix'] else ''}.[/]")
 
 
 def _doctor_findings(
@@ -130,12 +128,14 @@ def _doctor_findings(
         state = (
             (" [green](repaired)[/]" if f["fixed"] else " [red](not repaired)[/]") if fix else ""
         )
+        # One line each (never folded), so grep and scripts see a whole finding.
         console.print(
             f"  [{style.get(f['severity'], 'white')}]{f['severity']}[/] {f['code']}{state}: "
-            f"{escape(f['message'])}"
+            f"{escape(f['message'])}",
+            soft_wrap=True,
         )
     for error in errors:
-        console.print(f"  [red]repair failed:[/] {escape(error)}")
+        console.print(f"  [red]repair failed:[/] {escape(error)}", soft_wrap=True)
 
 
 def domain_state(data: dict[str, Any]) -> None:

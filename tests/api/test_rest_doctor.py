@@ -6,8 +6,24 @@ finding, ``served_no_answer``; tests/integration/test_doctor.py runs a real name
 
 from __future__ import annotations
 
+import json
+import re
+
+import pytest
+
 from mxroute.config import Settings
-from tests.api.conftest import ALICE_DOMAINS, BOB_DOMAINS, People, Rest
+from mxroute.dns.served import NameServer
+from mxroute.service import Service
+from mxroute.service.diagnosis import CODES
+from tests.api.conftest import (
+    ALICE_DOMAINS,
+    BOB_DOMAINS,
+    People,
+    Rest,
+    add_documented_domains,
+)
+from tests.docblocks import DOCS, block_after
+from tests.service.conftest import ServedAsFiled
 
 
 def _domains(answer: dict[str, object]) -> dict[str, list[str]]:
@@ -63,3 +79,24 @@ def test_the_domain_list_flags_and_filters_what_the_doctor_found(
 
 def test_the_doctor_needs_credentials(rest: Rest) -> None:
     assert rest.call("GET", "/doctor").status_code == 401
+
+
+def test_the_documented_answer_is_what_the_doctor_answers(
+    rest: Rest,
+    people: People,
+    api_settings: Settings,
+    api_service: Service,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    add_documented_domains(api_settings, api_service)
+    served = ServedAsFiled(api_service)
+    monkeypatch.setattr(NameServer, "served_many", lambda self, zones: served.served_many(zones))
+    api_service.routing.change({"shop.example": None})  # taken out of the lists by hand
+    answer = rest.call("GET", "/doctor", people.alice)
+    assert answer.json() == json.loads(block_after("api.md", "rest-doctor-answer"))
+
+
+def test_every_code_is_explained_in_the_guide() -> None:
+    guide = (DOCS / "doctor.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `([a-z_]+)` \|", guide, flags=re.M))
+    assert documented == set(CODES)
