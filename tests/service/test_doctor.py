@@ -238,3 +238,21 @@ def test_the_lists_that_cannot_be_read_are_one_finding(
         (lists / name).mkdir()
     report = doctor(service, served).run(actor=ACTOR)
     assert codes(report) == {"": ["routing_lists_unreadable"]}
+
+
+def test_the_store_is_asked_as_often_for_forty_domains_as_for_two(
+    service: Service, served: ServedAsFiled
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as run:
+            assert doctor(service, served).run(actor=ACTOR).clean
+        return len(run.captured_queries)
+
+    few = queries()
+    for n in range(38):
+        service.add_domain(f"d{n:02}.test", actor=ACTOR, mx=[MXRecord(10, "mx.self.test")])
+    assert queries() == few
+    assert len(served.asked) == 2 and len(served.asked[1]) == 40  # one batch per run
