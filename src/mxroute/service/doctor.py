@@ -24,7 +24,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING
 
 from mxroute.core.findings import Finding, Severity
 from mxroute.core.records import MXSet
@@ -52,6 +52,9 @@ from mxroute.service.diagnosis import (
     unmanaged_finding,
 )
 
+if TYPE_CHECKING:
+    from mxroute.service.use_cases import Service
+
 log = logging.getLogger(__name__)
 
 # Rows written at once when the verdicts are kept (well below SQLite's variable limit).
@@ -67,13 +70,12 @@ class _Row:
     mode: Mode
     detected: Mode | None
     last_change: int | None
-    pk: int = 0
 
 
 class Doctor:
     """Runs the checks over one service's backends and store."""
 
-    def __init__(self, service: Any, nameserver: NameServer | None = None) -> None:
+    def __init__(self, service: Service, nameserver: NameServer | None = None) -> None:
         self.service = service
         self._nameserver = nameserver
 
@@ -100,14 +102,14 @@ class Doctor:
         reports = [DomainReport(s.domain, tuple(diagnose(s, for_owner=for_owner))) for s in seen]
         general: list[Finding] = []
         if lists_problem:
-            general.append(
-                Finding(
-                    ROUTING_LISTS_UNREADABLE,
-                    Severity.ERROR,
-                    f"{lists_problem.rstrip('.')}; the mail server may not read them either, "
-                    "so fix this first.",
-                )
+            words = (
+                "The routing lists of this mail server cannot be read right now, so where "
+                "your domains' mail goes cannot be checked; ask your hosting operator"
+                if for_owner
+                else f"{lists_problem.rstrip('.')}; the mail server may not read them either, "
+                "so fix this first"
             )
+            general.append(Finding(ROUTING_LISTS_UNREADABLE, Severity.ERROR, f"{words}."))
         unmanaged: dict[str, Mode] = {}
         if everything and listed is not None:
             names = {r.name for r in rows}
@@ -135,11 +137,11 @@ class Doctor:
             .values("id")[:1]
         )
         found = rows.annotate(last_change=Subquery(last)).values_list(
-            "name", "mode", "detected_mode", "last_change", "pk"
+            "name", "mode", "detected_mode", "last_change"
         )
         return [
-            _Row(name, Mode(mode), Mode(detected) if detected else None, change, pk)
-            for name, mode, detected, change, pk in found
+            _Row(name, Mode(mode), Mode(detected) if detected else None, change)
+            for name, mode, detected, change in found
         ]
 
     def _observe(
