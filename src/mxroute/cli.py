@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from mxroute.service import Actor, ChangeResult, Service
 
 EXIT_REFUSED = 1
+EXIT_FINDINGS = 1  # mxroute doctor found something wrong (or left it so)
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
 
@@ -32,7 +33,7 @@ NUMBERS_AS_ARGUMENTS = {"ignore_unknown_options": True}
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 
 
-def _service() -> Service:
+def _service(*, settle: bool = True) -> Service:
     from mxroute import djangoapp
     from mxroute.config import load
     from mxroute.errors import ConfigError
@@ -47,8 +48,9 @@ def _service() -> Service:
     djangoapp.setup(settings.home)
     djangoapp.check_ready()
     service = Service(settings)
-    # A change that a killed command or server left half-done is settled first.
-    for line in service.reconcile():
+    # A change that a killed command or server left half-done is settled first (not
+    # before the doctor, which reports it, and settles it with --fix).
+    for line in service.reconcile() if settle else ():
         click.echo(line, err=True)
     return service
 
@@ -171,12 +173,18 @@ def domain_add(name: str, owner: str | None, mode: str, mx: tuple[str, ...], for
 @domain.command("list")
 @click.option("--search", default="", help="Show only domains whose name contains this text.")
 @click.option("--mx", "with_mx", is_flag=True, help="Also show each domain's MX records.")
+@click.option(
+    "--with-findings",
+    is_flag=True,
+    help="Show only the domains in which 'mxroute doctor' last found something wrong.",
+)
 @json_option
-def domain_list(search: str, with_mx: bool, as_json: bool) -> None:
-    """List managed domains with their routing modes."""
+def domain_list(search: str, with_mx: bool, with_findings: bool, as_json: bool) -> None:
+    """List managed domains with their routing modes (and what the doctor last found)."""
     from mxroute.present import summary_data
 
-    rows = [summary_data(s) for s in _service().list_domains(search, with_mx=with_mx)]
+    found = _service().list_domains(search, with_mx=with_mx, with_findings=with_findings)
+    rows = [summary_data(s) for s in found]
     if as_json:
         _emit_json(rows)
         return
@@ -659,6 +667,36 @@ def history(domain_name: str | None, limit: int, as_json: bool) -> None:
     from mxroute import render
 
     render.history(rows)
+
+
+@cli.command()
+@click.argument("domain_name", metavar="DOMAIN", required=False)
+@click.option("--all", "all_domains", is_flag=True, help="Check every managed domain (default).")
+@click.option(
+    "--fix",
+    is_flag=True,
+    help="Also repair what can be repaired: record changes made outside mxroute, settle "
+    "interrupted changes, detect again, reload zones, rewrite the routing lists.",
+)
+@json_option
+def doctor(domain_name: str | None, all_domains: bool, fix: bool, as_json: bool) -> None:
+    """Check DOMAIN (or every domain) for drift between its zone file, what its name
+    server serves, the store and the routing lists. Exit 0 clean, 1 findings."""
+    from mxroute.present import doctor_data
+    from mxroute.service.doctor import Doctor
+
+    if domain_name and all_domains:
+        raise click.UsageError("Give either a DOMAIN or --all, not both.")
+    report = Doctor(_service(settle=False)).run(domain_name, actor=_actor(), fix=fix)
+    data = doctor_data(report)
+    if as_json:
+        _emit_json(data)
+    else:
+        from mxroute import render
+
+        render.doctor(data)
+    if not report.clean:
+        click.get_current_context().exit(EXIT_FINDINGS)
 
 
 @cli.command("exim-config")

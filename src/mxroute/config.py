@@ -17,7 +17,8 @@ settings. A bad one is :class:`ConfigError` with one sentence naming the setting
 - ``[resolver] port``: 1 to 65535; ``[resolver] timeout``: seconds, above 0, at most 60;
   numbers are never booleans, and never NaN or infinite;
 - ``[server] names``, ``[dns] nameserver``: host names, normalised (lower case, A-labels,
-  no final dot); ``[server] addresses``, ``[resolver] server``: IPv4 or IPv6 addresses;
+  no final dot); ``[server] addresses``, ``[resolver] server``, ``[dns] query_server``:
+  IPv4 or IPv6 addresses; ``[dns] query_port``: 1 to 65535;
 - ``[database] url``: ``sqlite://`` or ``postgres(ql)://``;
 - ``[changes] max_mx_records``: 1 to 100 (default 32); ``[changes] wait_seconds``: how
   long a change waits for another change of the same domain, above 0, at most 60;
@@ -131,6 +132,8 @@ class Settings:
     server_addresses: tuple[str, ...] = ()
     resolver_server: str = ""
     resolver_port: int = 53
+    query_server: str = ""
+    query_port: int = 53
     resolver_timeout: float = 3.0
     max_mx_records: int = 32
     wait_seconds: float = 60.0
@@ -497,6 +500,8 @@ _KEYS: dict[tuple[str, str], tuple[str, Callable[[object, _Origin], Any]]] = {
     ("dns", "freeze_command"): ("zone_freeze_command", _command(ZONE_COMMAND_PLACEHOLDERS)),
     ("dns", "thaw_command"): ("zone_thaw_command", _command(ZONE_COMMAND_PLACEHOLDERS)),
     ("dns", "named_conf"): ("named_conf", _optional_file),
+    ("dns", "query_server"): ("query_server", _resolver_server),
+    ("dns", "query_port"): ("query_port", _port),
     ("mta", "lists_dir"): ("lists_dir", _path),
     ("mta", "reload_command"): ("lists_reload_command", _command(LISTS_COMMAND_PLACEHOLDERS)),
     ("server", "names"): ("server_names", _hosts),

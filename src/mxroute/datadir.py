@@ -39,6 +39,8 @@ zone_file = "{{zone}}.zone"        # file name; cPanel hosts use "{{zone}}.db"
 # freeze_command = "rndc freeze {{zone}}"
 # thaw_command = "rndc thaw {{zone}}"
 # named_conf = "/etc/bind/named.conf"   # read to find such zones; default: not read
+# query_server = "127.0.0.1"   # the name server that serves the zones, asked by 'mxroute doctor'
+# query_port = 53              # (default: [resolver] server and port)
 
 [mta]
 lists_dir = "lists"              # localdomains, secondarymx, remotedomains

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from mxroute.accounts import TokenSummary, UserSummary
+from mxroute.core.findings import Finding
 from mxroute.core.records import MXSet
 from mxroute.core.routing import Detection, Mode
 from mxroute.service import ChangeResult, DomainState, DomainSummary, HistoryEntry
+from mxroute.service.diagnosis import DoctorReport
 
 
 def mx_data(mx: MXSet) -> list[dict[str, Any]]:
@@ -109,6 +111,32 @@ def summary_data(summary: DomainSummary) -> dict[str, Any]:
         "detected_mode": summary.detected.value if summary.detected else None,
         "detected_at": summary.detected_at.isoformat() if summary.detected_at else None,
         **({"mx": mx_data(summary.mx)} if summary.mx is not None else {}),
+        "findings": [f.to_dict() for f in summary.findings],
+        "checked_at": summary.checked_at.isoformat() if summary.checked_at else None,
+    }
+
+
+def doctor_data(report: DoctorReport) -> dict[str, Any]:
+    """A doctor run: whether all is well, each domain's findings (each marked repaired or
+    not when the run repaired), and the findings about the routing lists as a whole."""
+
+    def findings(found: tuple[Finding, ...], fixed: frozenset[str]) -> list[dict[str, Any]]:
+        return [{**f.to_dict(), "fixed": f.code in fixed} for f in found]
+
+    return {
+        "clean": report.clean,
+        "checked": report.checked,
+        "fix": report.fix,
+        "domains": [
+            {
+                "domain": d.domain,
+                "findings": findings(d.findings, d.fixed),
+                "fix_errors": list(d.fix_errors),
+            }
+            for d in report.domains
+        ],
+        "findings": findings(report.findings, report.fixed),
+        "fix_errors": list(report.fix_errors),
     }
 
 

@@ -55,8 +55,13 @@ def mx_table(mx: list[dict[str, Any]], title: str = "MX records") -> Table:
 def domain_table(rows: list[dict[str, Any]], search: str = "") -> None:
     """The domain list."""
     with_mx = any("mx" in row for row in rows)
+    flagged = any(row.get("findings") for row in rows)
     columns = ("Domain", "Owner", "Chosen mode", "Effective", "Detected")
-    table = _table(*columns, *(("MX records (priority exchanger)",) if with_mx else ()))
+    table = _table(
+        *columns,
+        *(("MX records (priority exchanger)",) if with_mx else ()),
+        *(("Doctor found",) if flagged else ()),
+    )
     for row in rows:
         cells = [
             row["domain"],
@@ -72,6 +77,8 @@ def domain_table(rows: list[dict[str, Any]], search: str = "") -> None:
                 if records is None
                 else "\n".join(f"{r['priority']} {r['exchanger']}" for r in records) or "(none)"
             )
+        if flagged:
+            cells.append(_flag(row.get("findings") or []))
         table.add_row(*cells)
     if not rows:
         console.print(
@@ -81,6 +88,54 @@ def domain_table(rows: list[dict[str, Any]], search: str = "") -> None:
         )
         return
     console.print(table)
+
+
+def _flag(findings: list[dict[str, Any]]) -> str:
+    """The codes of a domain's findings, the worst in red ("" for none)."""
+    codes = [
+        f"[red]{f['code']}[/]" if f["severity"] == "error" else f"[yellow]{f['code']}[/]"
+        for f in findings
+    ]
+    return "\n".join(dict.fromkeys(codes))
+
+
+def doctor(data: dict[str, Any]) -> None:
+    """A doctor run: each domain's findings (repaired or not), then the lists' own."""
+    _doctor_findings("Routing lists", data["findings"], data["fix_errors"], data["fix"])
+    for entry in data["domains"]:
+        _doctor_findings(entry["domain"], entry["findings"], entry["fix_errors"], data["fix"])
+    count = data["checked"]
+    checked = f"Checked {count} domain{'s' if count != 1 else ''}"
+    if not (data["domains"] or data["findings"]):
+        console.print(f"[bold green]{checked}: nothing wrong.[/]")
+    elif data["clean"]:
+        console.print(f"[bold green]{checked}: everything found was repaired.[/]")
+    else:
+        left = [e for e in data["domains"] if any(not f["fixed"] for f in e["findings"])]
+        lists = any(not f["fixed"] for f in data["findings"])
+        what = f"{len(left)} with findings" + (", and the routing lists" if lists else "")
+        console.print(f"[bold red]{checked}: {what}{' left' if data['fix'] else ''}.[/]")
+
+
+def _doctor_findings(
+    title: str, findings: list[dict[str, Any]], errors: list[str], fix: bool
+) -> None:
+    if not findings:
+        return
+    console.print(f"[bold]{escape(title)}[/]")
+    style = {"error": "red", "warning": "yellow", "note": "cyan"}
+    for f in findings:
+        state = (
+            (" [green](repaired)[/]" if f["fixed"] else " [red](not repaired)[/]") if fix else ""
+        )
+        # One line each (never folded), so grep and scripts see a whole finding.
+        console.print(
+            f"  [{style.get(f['severity'], 'white')}]{f['severity']}[/] {f['code']}{state}: "
+            f"{escape(f['message'])}",
+            soft_wrap=True,
+        )
+    for error in errors:
+        console.print(f"  [red]repair failed:[/] {escape(error)}", soft_wrap=True)
 
 
 def domain_state(data: dict[str, Any]) -> None:

@@ -31,6 +31,7 @@ ENDPOINTS = {
     "/api/v1/domains/{domain}/history": {"get"},
     "/api/v1/history": {"get"},
     "/api/v1/changes/{id}/undo": {"post"},
+    "/api/v1/doctor": {"get"},
 }
 
 

@@ -55,3 +55,9 @@ def test_write_replaces_every_entry(target: RoutingTarget) -> None:
     target.change({"a.test": Mode.LOCAL})
     target.write({"b.test": Mode.REMOTE})
     assert target.modes(["a.test", "b.test"]) == {"a.test": None, "b.test": Mode.REMOTE}
+
+
+def test_read_gives_every_entry_with_its_mode(target: RoutingTarget) -> None:
+    assert target.read() == {}
+    target.change({"b.test": Mode.BACKUP, "a.test": Mode.LOCAL, "c.test": Mode.REMOTE})
+    assert target.read() == {"a.test": Mode.LOCAL, "b.test": Mode.BACKUP, "c.test": Mode.REMOTE}

@@ -106,6 +106,7 @@ def probe() -> dict[str, Any]:
         )
     )
     found["json_lookup"] = Change.objects.filter(mx_after__0__exchanger="mx1.example.test").count()
+    found["doctor"] = _doctor_queries(domain)
     domain.delete()
     kept = Change.objects.get(pk=change.pk)
     found["kept"] = {
@@ -116,6 +117,31 @@ def probe() -> dict[str, Any]:
         "mx_after": kept.mx_after,
     }
     return found
+
+
+def _doctor_queries(domain: Any) -> dict[str, Any]:
+    """The doctor's own queries: the last recorded MX set of each domain (a subquery) and
+    the domain list's filter on the kept findings (a JSON comparison)."""
+    from mxroute.service import OPERATOR
+    from mxroute.service.doctor import Doctor
+    from mxroute.service.queries import Queries
+    from mxroute.store.models import Change, Domain
+
+    Domain.objects.create(name="clean.test")
+    Domain.objects.filter(pk=domain.pk).update(
+        findings=[{"code": "zone_missing", "severity": "error", "message": "-"}]
+    )
+    rows = Doctor(None)._rows(None, OPERATOR)  # type: ignore[arg-type]  # no service needed
+    last = {r.name: r.last_change for r in rows}
+    flagged = Queries().list_domains(with_findings=True)
+    result = {
+        "last_change": last["example.test"] == Change.objects.get(domain_name=domain.name).pk,
+        "never_changed": last["clean.test"],
+        "with_findings": [d.domain for d in flagged],
+        "codes": [f.code for d in flagged for f in d.findings],
+    }
+    Domain.objects.filter(name="clean.test").delete()
+    return result
 
 
 def main(argv: list[str]) -> None:

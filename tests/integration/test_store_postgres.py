@@ -92,3 +92,12 @@ def test_the_history_outlives_its_domain(found: dict[str, Any], pg_database: str
     with psycopg.connect(pg_database) as conn:
         row = conn.execute("SELECT domain_id, domain_name FROM store_change").fetchone()
     assert row == (None, "example.test")
+
+
+def test_the_doctors_queries_work(found: dict[str, Any]) -> None:
+    assert found["doctor"] == {
+        "last_change": True,
+        "never_changed": None,
+        "with_findings": ["example.test"],
+        "codes": ["zone_missing"],
+    }

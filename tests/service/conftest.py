@@ -11,6 +11,7 @@ import pytest
 
 from mxroute.config import Settings
 from mxroute.core.routing import Resolution
+from mxroute.dns.served import NameServer, Served
 from mxroute.service import Actor, Service
 
 ZONE = "example.test"
@@ -86,3 +87,22 @@ class KnownAnswers:
 
     def addresses_many(self, names: Collection[str], **_: object) -> dict[str, Resolution]:
         return {name: self.addresses(name) for name in names}
+
+
+class ServedAsFiled(NameServer):
+    """Serves each zone as its file says, unless ``answers`` says otherwise."""
+
+    def __init__(self, service: Service) -> None:
+        super().__init__("127.0.0.1", 9)
+        self.service = service
+        self.answers: dict[str, Served] = {}
+        self.asked: list[list[str]] = []
+
+    def served_many(self, zones: Collection[str]) -> dict[str, Served]:
+        self.asked.append(sorted(zones))
+        found = {}
+        for zone in zones:
+            snap = self.service.zones.read(zone)
+            pairs = frozenset((r.priority, r.exchanger) for r in snap.mx)
+            found[zone] = self.answers.get(zone, Served("ok", snap.serial, pairs))
+        return found

@@ -471,9 +471,13 @@ def _actor(request: HttpRequest) -> Actor:
 def list_domains(
     request: HttpRequest,
     q: QueryEx[str, P(max_length=253, description="Part of the domain name.")] = "",
+    with_findings: QueryEx[
+        bool, P(description="Only the domains in which the doctor last found something wrong.")
+    ] = False,
 ) -> dict[str, Any]:
-    """The domains you manage (all of them for an administrator), with their modes."""
-    rows = _service().list_domains(q, actor=_actor(request))
+    """The domains you manage (all of them for an administrator), with their modes and
+    what the doctor last found."""
+    rows = _service().list_domains(q, actor=_actor(request), with_findings=with_findings)
     return {"domains": [present.summary_data(row) for row in rows]}
 
 
@@ -696,6 +700,28 @@ def undo(
         force=wanted.force,
     )
     return present.change_data(result)
+
+
+@api.get(
+    "/doctor",
+    response={200: schemas.DoctorReport, **DOMAIN_ERRORS},
+    tags=["doctor"],
+    summary="Check your domains for drift",
+)
+def doctor(
+    request: HttpRequest,
+    domain: QueryEx[
+        str | None, P(max_length=253, description="Check only this domain.", example="example.com")
+    ] = None,
+) -> dict[str, Any]:
+    """Compare each domain's zone file with what its name server serves, the stored and
+    detected modes, the routing lists and interrupted changes; each disagreement is a
+    finding with a stable code. Repairs are made from the command line
+    (`mxroute doctor --fix`)."""
+    from mxroute.service.doctor import Doctor
+
+    report = Doctor(_service()).run(domain, actor=_actor(request))
+    return present.doctor_data(report)
 
 
 @api.api_operation(

@@ -164,6 +164,10 @@ class DomainSummary(Schema):
     effective_mode: Mode = Field(description="The mode the mail server applies.")
     detected_mode: Mode | None
     detected_at: datetime | None
+    findings: list[Finding] = Field(
+        description="What the doctor found wrong when it last checked the domain."
+    )
+    checked_at: datetime | None = Field(description="When the doctor last checked it.")
 
 
 class DomainList(Schema):
@@ -271,3 +275,29 @@ class History(Schema):
     """Recorded changes, newest first."""
 
     changes: list[HistoryEntry]
+
+
+class DoctorFinding(Finding):
+    """One disagreement the doctor found, and whether its run repaired it."""
+
+    fixed: bool = Field(description="Repaired by this run (only a run with fix repairs).")
+
+
+class DoctorDomain(Schema):
+    """One domain with findings."""
+
+    domain: str
+    findings: list[DoctorFinding]
+    fix_errors: list[str] = Field(description="Why a repair failed, one sentence each.")
+
+
+class DoctorReport(Schema):
+    """What the doctor found: each domain with findings, and those about the routing lists
+    as a whole (looked for only when every domain is checked)."""
+
+    clean: bool = Field(description="Nothing is wrong (after the repairs, with fix).")
+    checked: int = Field(description="How many domains were checked.")
+    fix: bool = Field(description="Whether this run repaired what it could.")
+    domains: list[DoctorDomain]
+    findings: list[DoctorFinding]
+    fix_errors: list[str]

@@ -29,6 +29,11 @@ class RoutingTarget(Protocol):
         """The effective mode the mail server reads now for each of ``domains``."""
         ...
 
+    def read(self) -> dict[str, Mode]:
+        """Every domain the mail server reads a mode for, with that mode (the doctor
+        compares them with the store)."""
+        ...
+
     def write(self, modes: Mapping[str, Mode]) -> bool:
         """Replace everything with ``modes`` (every hosted domain): init and repairs only."""
         ...

@@ -33,6 +33,10 @@ class MemoryRouting:
         """The mode each domain has now."""
         return {d: self.entries.get(d) for d in domains}
 
+    def read(self) -> dict[str, Mode]:
+        """Every domain's mode."""
+        return dict(sorted(self.entries.items()))
+
     def write(self, modes: Mapping[str, Mode]) -> bool:
         """Replace everything."""
         changed = dict(modes) != self.entries

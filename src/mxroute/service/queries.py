@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import idna
 
-from mxroute.core.findings import messages
+from mxroute.core.findings import Finding, Severity, messages
 from mxroute.core.names import parse_domain
 from mxroute.core.records import MXSet
 from mxroute.core.routing import (
@@ -51,24 +51,30 @@ class Queries:
         actor: Actor = OPERATOR,
         offset: int = 0,
         limit: int | None = None,
+        with_findings: bool = False,
     ) -> list[DomainSummary]:
         """The domains ``actor`` may manage, by name, with chosen and effective mode; MX set
-        if asked. ``offset`` and ``limit`` take one page of them: only its zones are read."""
-        rows = self._listed(search, actor)
+        if asked. ``offset`` and ``limit`` take one page of them: only its zones are read.
+        ``with_findings``: only those the doctor last found something wrong with."""
+        rows = self._listed(search, actor, with_findings)
         rows = rows[offset:] if limit is None else rows[offset : offset + limit]
         return [_summary(row, self._mx_or_none(row.name) if with_mx else None) for row in rows]
 
-    def count_domains(self, search: str = "", *, actor: Actor = OPERATOR) -> int:
+    def count_domains(
+        self, search: str = "", *, actor: Actor = OPERATOR, with_findings: bool = False
+    ) -> int:
         """How many domains :meth:`list_domains` lists in all (no zone is read)."""
-        return int(self._listed(search, actor).count())
+        return int(self._listed(search, actor, with_findings).count())
 
-    def _listed(self, search: str, actor: Actor) -> Any:
+    def _listed(self, search: str, actor: Actor, with_findings: bool = False) -> Any:
         """The Domain rows the list shows, by name: those ``actor`` may manage, searched."""
         from mxroute.store.models import Domain
 
         rows = visible(Domain.objects.select_related("owner").order_by("name"), actor)
         if search.strip():
             rows = rows.filter(name__icontains=_searchable(search))
+        if with_findings:
+            rows = rows.exclude(findings=[])
         return rows
 
     def summary(
@@ -205,4 +211,8 @@ def _summary(row: Domain, mx: MXSet | None) -> DomainSummary:
         _mode_or_none(row.detected_mode),
         row.detected_at,
         mx,
+        tuple(
+            Finding(f["code"], Severity(f["severity"]), f["message"]) for f in row.findings or ()
+        ),
+        row.checked_at,
     )

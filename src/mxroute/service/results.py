@@ -64,6 +64,8 @@ class DomainSummary:
     detected: Mode | None
     detected_at: datetime | None
     mx: MXSet | None = None
+    findings: tuple[Finding, ...] = ()  # what the doctor found when it last looked
+    checked_at: datetime | None = None  # when that was (None: never)
 
 
 @dataclass(frozen=True)

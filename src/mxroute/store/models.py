@@ -61,6 +61,17 @@ class Domain(models.Model):
         default=False,
         help_text="False when an exchanger did not resolve and the last known mode was kept.",
     )
+    # The doctor's last verdict, kept so the domain list can flag and filter domains
+    # with findings without asking DNS for every row it shows.
+    findings = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="What 'mxroute doctor' last found wrong (code, severity, message); "
+        "[] when it found nothing or never looked.",
+    )
+    checked_at = models.DateTimeField(
+        null=True, blank=True, help_text="When 'mxroute doctor' last looked at the domain."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -121,6 +132,7 @@ class Action(models.TextChoices):
     REMOVE_DOMAIN = "remove_domain", "Remove domain"
     SET_OWNER = "set_owner", "Set owner"
     UNDO = "undo", "Undo"
+    EXTERNAL_CHANGE = "external_change", "Change made outside mxroute"
 
 
 class Change(models.Model):

@@ -6,13 +6,15 @@ helpers, which only shape them for the templates.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from django.urls import reverse
 
-from mxroute.core.findings import Severity
+from mxroute.core.findings import Finding, Severity
 from mxroute.core.names import to_unicode
 from mxroute.core.records import MXRecord, MXSet
 from mxroute.core.routing import Mode
@@ -101,6 +103,15 @@ def shown_name(name: str) -> str:
         return to_unicode(name)
     except (UnicodeError, ValueError):  # not a name at all: show it as typed
         return name
+
+
+def findings_note(findings: Sequence[Finding], checked_at: datetime | None) -> str:
+    """What the doctor last found wrong with a domain, in one line ("" for nothing)."""
+    if not findings:
+        return ""
+    when = f" on {checked_at:%Y-%m-%d %H:%M} UTC" if checked_at else ""
+    codes = ", ".join(dict.fromkeys(f.code.replace("_", " ") for f in findings))
+    return f"The doctor found{when}: {codes}."
 
 
 def mode_choices() -> list[ModeChoice]:

@@ -131,8 +131,9 @@ def _pop_result(request: HttpRequest, zone: str) -> Mapping[str, Any] | None:
 def domains(request: HttpRequest) -> HttpResponse:
     """The domains the user may manage, a page at a time, with routing and best exchanger."""
     query = request.GET.get("q", "").strip()
+    flagged = request.GET.get("findings", "") == "1"
     who = actor(request)
-    paginator = Paginator(DomainRows(service(), query, who), DOMAINS_PER_PAGE)
+    paginator = Paginator(DomainRows(service(), query, who, flagged), DOMAINS_PER_PAGE)
     current = paginator.page(page_number(request.GET.get("page", ""), paginator.num_pages))
     rows = [
         {
@@ -142,6 +143,7 @@ def domains(request: HttpRequest) -> HttpResponse:
             "effective": d.effective.value,
             "chosen": d.mode.value,
             "best": _best(d.mx),
+            "findings": pages.findings_note(d.findings, d.checked_at),
         }
         for d in current
     ]
@@ -150,8 +152,13 @@ def domains(request: HttpRequest) -> HttpResponse:
         "q": query,
         "admin": who.admin,
         "page": current,
-        "previous": _page_link(query, current.number - 1) if current.has_previous() else "",
-        "next": _page_link(query, current.number + 1) if current.has_next() else "",
+        "previous": _page_link(query, current.number - 1, flagged)
+        if current.has_previous()
+        else "",
+        "next": _page_link(query, current.number + 1, flagged) if current.has_next() else "",
+        "flagged": flagged,
+        "flagged_link": _list_link(query, flagged=True),
+        "all_link": _list_link(query),
     }
     return render(request, "web/domains.html", context)
 
@@ -160,13 +167,15 @@ class DomainRows(Sequence[DomainSummary]):
     """The user's domain list as Django's Paginator pages it: its length is counted in
     the store, and a slice reads the zone files of its own rows only."""
 
-    def __init__(self, svc: Service, search: str, who: Actor) -> None:
-        self.svc, self.search, self.who = svc, search, who
+    def __init__(self, svc: Service, search: str, who: Actor, flagged: bool = False) -> None:
+        self.svc, self.search, self.who, self.flagged = svc, search, who, flagged
         self._count: int | None = None
 
     def __len__(self) -> int:
         if self._count is None:
-            self._count = self.svc.count_domains(self.search, actor=self.who)
+            self._count = self.svc.count_domains(
+                self.search, actor=self.who, with_findings=self.flagged
+            )
         return self._count
 
     @overload
@@ -183,7 +192,12 @@ class DomainRows(Sequence[DomainSummary]):
         if step != 1:
             raise ValueError("domain pages are contiguous")
         return self.svc.list_domains(
-            self.search, with_mx=True, actor=self.who, offset=start, limit=max(stop - start, 0)
+            self.search,
+            with_mx=True,
+            actor=self.who,
+            offset=start,
+            limit=max(stop - start, 0),
+            with_findings=self.flagged,
         )
 
 
@@ -198,10 +212,20 @@ def page_number(raw: str, last: int) -> int:
     return min(max(int(match[2]), 1), last)
 
 
-def _page_link(query: str, number: int) -> str:
-    """The list's address for page ``number``, keeping the search."""
+def _page_link(query: str, number: int, flagged: bool = False) -> str:
+    """The list's address for page ``number``, keeping the search (and the filter)."""
     params = {"q": query, "page": number} if query else {"page": number}
+    if flagged:
+        params["findings"] = 1
     return f"{reverse('web:domains')}?{urlencode(params)}"
+
+
+def _list_link(query: str, *, flagged: bool = False) -> str:
+    """The list's first page, keeping the search: every domain, or those with findings."""
+    params: dict[str, str | int] = {"q": query} if query else {}
+    if flagged:
+        params["findings"] = 1
+    return f"{reverse('web:domains')}?{urlencode(params)}" if params else reverse("web:domains")
 
 
 def _best(mx: MXSet | None) -> str:
