@@ -63,7 +63,10 @@ DEMO_DOMAINS = (
             "; This server (192.0.2.1) is the only exchanger: detected as local.\n"
             "@    IN MX 10 mail.shop.example.\n"
             "mail IN A  192.0.2.1\n"
-            "www  IN A  192.0.2.80\n",
+            "www  IN A  192.0.2.80\n"
+            "; Hosts ready to become backup exchangers of the shop:\n"
+            "mx2  IN A  192.0.2.82\n"
+            "mx3  IN A  192.0.2.83\n",
         ),
     ),
     DemoDomain(

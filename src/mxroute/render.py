@@ -11,8 +11,10 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-# Piped output (grep, make run) is not squeezed into 80 columns: names stay whole.
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+# Piped output (grep, make run) is not squeezed into 80 columns, and its sentences are
+# not cut into lines: names and messages stay whole for scripts.
+_PIPED = not sys.stdout.isatty()
+console = Console(highlight=False, width=200 if _PIPED else None, soft_wrap=_PIPED)
 T = TypeVar("T")
 
 _MODE_STYLE = {"local": "green", "backup": "yellow", "remote": "cyan", "auto": "magenta"}
@@ -35,6 +37,16 @@ def _mode(value: str | None) -> str:
 def _warnings(warnings: list[str]) -> None:
     for warning in warnings:
         console.print(f"[bold yellow]Warning:[/] {escape(warning)}")
+
+
+_SEVERITY = {"error": "[bold red]Error:[/]", "warning": "[bold yellow]Warning:[/]"}
+
+
+def _findings(findings: list[dict[str, str]]) -> None:
+    """Each finding once, with its severity and code."""
+    for finding in findings:
+        label = _SEVERITY.get(finding["severity"], "Note:")
+        console.print(f"{label} {escape(finding['message'])} ({finding['code']})")
 
 
 def mx_table(mx: list[dict[str, Any]], title: str = "MX records") -> Table:
@@ -174,7 +186,7 @@ def change(data: dict[str, Any]) -> None:
     console.print(mx_table(data["mx_after"]))
     for line in data["explanation"]:
         console.print(f"  {escape(line)}")
-    _warnings(data["warnings"])
+    _findings(data["findings"])
 
 
 def preview(data: dict[str, Any]) -> None:
@@ -196,7 +208,7 @@ def preview(data: dict[str, Any]) -> None:
     )
     for line in data["explanation"]:
         console.print(f"  {escape(line)}")
-    _warnings(data["warnings"])
+    _findings(data["findings"])
     if data["refused_unless_forced"]:
         console.print(
             "  [bold red]This change would be refused[/] (it would stop mail: "

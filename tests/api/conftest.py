@@ -3,7 +3,7 @@ their domains and their API tokens.
 
 - alice owns alice.test and alice2.test; bob owns bob.test; admin owns nothing and is
   an administrator. Each domain starts with one record, ``10 mx.self.test`` (this
-  server), so each is local.
+  server), so each is local; its hosts mx0 to mx3 have addresses.
 - Each person has a token named ``<user>-script`` for every domain they manage; alice
   also has ``alice-limited``, limited to alice.test (``people.alice_limited``).
 - The Django settings point the views at the test's data directory; passwords are
@@ -23,9 +23,8 @@ import pytest
 
 from mxroute import accounts
 from mxroute.config import Settings
-from mxroute.core.records import MXRecord
 from mxroute.service import OPERATOR, Service
-from tests.service.conftest import make_settings
+from tests.service.conftest import add_fixture_domain, make_settings
 
 PASSWORD = "correct-horse-battery-7"
 ALICE_DOMAINS = ("alice.test", "alice2.test")
@@ -92,7 +91,7 @@ def people(api_service: Service) -> People:
     accounts.add_user("admin", PASSWORD, admin=True)
     for owner, zones in (("alice", ALICE_DOMAINS), ("bob", BOB_DOMAINS)):
         for zone in zones:
-            api_service.add_domain(zone, actor=OPERATOR, owner=owner, mx=[MXRecord(10, SELF)])
+            add_fixture_domain(api_service, zone, actor=OPERATOR, owner=owner)
 
     def person(username: str, name: str, domains: tuple[str, ...] = ()) -> Person:
         secret = accounts.create_token(username, name, domains=domains).secret

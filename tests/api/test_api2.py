@@ -16,10 +16,6 @@ from mxroute.service import OPERATOR, Service
 from tests.api.conftest import SELF, People, Person, data_state, local_checkmx, mx_of
 
 FORM = "application/x-www-form-urlencoded"
-UNRESOLVED_MX2 = (
-    "The exchanger mx2.alice.test does not resolve to any address, so senders skip it; "
-    "give it an A or AAAA record, or delete its MX record."
-)
 
 
 def call(
@@ -99,7 +95,7 @@ def test_addmx_takes_legacy_and_current_parameter_names(
         "addmx",
         [
             {
-                "checkmx": local_checkmx(1, [UNRESOLVED_MX2]),
+                "checkmx": local_checkmx(1, []),
                 "results": summary,
                 "status": 1,
                 "statusmsg": summary,
@@ -164,10 +160,22 @@ def test_delmx_deletes_by_legacy_names(
     api_service.add_mx("alice.test", 0, "mx0.alice.test", actor=OPERATOR)
     params = {"domain": "alice.test", "exchange": "mx0.alice.test", "preference": "0"}
     result = call(client, "delmx", params, people.alice)
-    summary = "Deleted MX 0 mx0.alice.test. Routing stays local."
+    # mx0.alice.test has an address and was preferred: this server was its backup.
+    summary = "Deleted MX 0 mx0.alice.test. Routing changed from backup to local."
+    moved = (
+        "Routing of alice.test is automatic, so this change moves it from backup to local: "
+        "this server will deliver its mail into local mailboxes."
+    )
     assert result == ok(
         "delmx",
-        [{"checkmx": local_checkmx(1, []), "results": summary, "status": 1, "statusmsg": summary}],
+        [
+            {
+                "checkmx": local_checkmx(1, [moved]),
+                "results": summary,
+                "status": 1,
+                "statusmsg": summary,
+            }
+        ],
     )
     assert mx_of(api_service, "alice.test") == {(10, SELF)}
 
@@ -190,6 +198,8 @@ def test_setmxcheck_and_setalwaysaccept_choose_the_mode(
     params: dict[str, str],
     mode: Mode,
 ) -> None:
+    # A more preferred exchanger makes this server a backup: every mode may be chosen.
+    api_service.add_mx("alice.test", 5, "mx1.alice.test", actor=OPERATOR)
     result = call(client, func, {"domain": "alice.test", **params}, people.alice)
     assert result["event"] == {"result": 1}
     [data] = result["data"]
@@ -217,6 +227,7 @@ def test_getmxcheck_and_getalwaysaccept_tell_the_stored_setting(
 ) -> None:
     expected = {"domain": "alice.test", "mxcheck": "auto", "alwaysaccept": 1}
     assert call(client, func, {"domain": "alice.test"}, people.alice) == ok(func, [expected])
+    api_service.add_mx("alice.test", 5, "mx1.alice.test", actor=OPERATOR)  # a primary
     api_service.set_mode("alice.test", Mode.BACKUP, actor=OPERATOR)
     expected = {"domain": "alice.test", "mxcheck": "secondary", "alwaysaccept": 0}
     assert call(client, func, {"domain": "alice.test"}, people.alice) == ok(func, [expected])
@@ -261,7 +272,7 @@ def test_a_mismatching_cpanel_jsonapi_user_is_refused(
     client: Client, people: People, api_settings: Settings
 ) -> None:
     before = data_state(api_settings)
-    params = {"cpanel_jsonapi_user": "bob", "domain": "alice.test", "mxcheck": "remote"}
+    params = {"cpanel_jsonapi_user": "bob", "domain": "alice.test", "mxcheck": "local"}
     result = call(client, "setmxcheck", params, people.alice)
     assert result == failed(
         "setmxcheck",

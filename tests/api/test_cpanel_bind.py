@@ -105,14 +105,14 @@ def test_addmx_through_api2_is_what_named_serves(
         "cpanel_jsonapi_module": "Email",
         "cpanel_jsonapi_func": "addmx",
         "domain": "bob.test",
-        "exchange": "backup.bob.test",
+        "exchange": "mx3.bob.test",
         "preference": "30",
     }
     response = client.post(
         "/json-api/cpanel", urlencode(form), content_type=FORM, **people.bob.cpanel
     )
     assert response.json()["cpanelresult"]["event"] == {"result": 1}, response.json()
-    assert served_after(named, "bob.test") == {(10, SELF), (30, "backup.bob.test")}
+    assert served_after(named, "bob.test") == {(10, SELF), (30, "mx3.bob.test")}
 
 
 def test_a_refused_call_leaves_what_named_serves(

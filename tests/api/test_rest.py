@@ -228,8 +228,10 @@ def test_a_null_mx_is_named_by_a_dot_in_the_path(
     assert set_null.status_code == 200
     assert set_null.json()["detected_mode"] == "remote"
     assert list(api_service.zones.read("alice.test").mx) == [MXRecord(0, ".")]
-    # Clients drop a bare "." path segment: the docs say to send it as %2E.
-    assert rest.call("DELETE", "/domains/alice.test/mx/0/%2E", people.alice).status_code == 200
+    # Clients drop a bare "." path segment: the docs say to send it as %2E. No record
+    # and no address leaves no way for mail (no_mail_possible): forced.
+    deleted = rest.call("DELETE", "/domains/alice.test/mx/0/%2E?force=true", people.alice)
+    assert deleted.status_code == 200
     assert list(api_service.zones.read("alice.test").mx) == []
 
 
@@ -240,9 +242,12 @@ def test_a_null_mx_is_named_by_a_dot_in_the_path(
 def test_it_sets_the_routing_mode_and_the_lists_follow(
     rest: Rest, people: People, api_settings: Settings, sent: str, mode: str
 ) -> None:
-    answer = rest.call("PUT", "/domains/alice.test/routing", people.alice, {"mode": sent})
+    # This server is the most preferred exchanger (backup_most_preferred): forced.
+    wanted = {"mode": sent, "force": True}
+    answer = rest.call("PUT", "/domains/alice.test/routing", people.alice, wanted)
     assert answer.status_code == 200
     assert (answer.json()["mode"], answer.json()["effective_mode"]) == (mode, mode)
+    assert answer.json()["forced"] is True
     assert "alice.test" in routing_list(api_settings, "secondarymx")
     assert "alice.test" not in routing_list(api_settings, "localdomains")
     shown = rest.call("GET", "/domains/alice.test/routing", people.alice).json()

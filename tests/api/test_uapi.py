@@ -22,10 +22,6 @@ from mxroute.service import OPERATOR, Service
 from tests.api.conftest import SELF, People, Person, data_state, local_checkmx, mx_of
 
 FORM = "application/x-www-form-urlencoded"
-UNRESOLVED_MX2 = (
-    "The exchanger mx2.alice.test does not resolve to any address, so senders skip it; "
-    "give it an A or AAAA record, or delete its MX record."
-)
 
 
 def call(client: Client, function: str, params: dict[str, str], who: Person) -> dict[str, Any]:
@@ -123,6 +119,9 @@ def test_list_mxs_for_one_domain_sorts_entries_by_priority_and_numbers_rows(
 def test_list_mxs_names_backup_secondary_and_tells_chosen_from_effective(
     client: Client, people: People, api_service: Service
 ) -> None:
+    # A more preferred exchanger makes this server a backup of both domains.
+    for zone in ("alice.test", "alice2.test"):
+        api_service.add_mx(zone, 5, f"mx1.{zone}", actor=OPERATOR)
     api_service.set_mode("alice.test", Mode.BACKUP, actor=OPERATOR)
     api_service.set_mode("alice2.test", Mode.REMOTE, actor=OPERATOR)
     alice, alice2 = call(client, "list_mxs", {}, people.alice)["data"]
@@ -134,7 +133,8 @@ def test_list_mxs_names_backup_secondary_and_tells_chosen_from_effective(
 def test_list_mxs_of_a_domain_without_records_names_the_domain_itself(
     client: Client, people: People, api_service: Service
 ) -> None:
-    api_service.delete_mx("alice.test", 10, SELF, actor=OPERATOR)
+    # No record and no address: no mail can arrive (no_mail_possible), so it is forced.
+    api_service.delete_mx("alice.test", 10, SELF, actor=OPERATOR, force=True)
     [domain] = call(client, "list_mxs", {"domain": "alice.test"}, people.alice)["data"]
     assert (domain["mx"], domain["entries"], domain["status"]) == ("alice.test", [], 1)
 
@@ -166,7 +166,7 @@ def test_add_mx_adds_the_record_and_answers_checkmx(
     summary = "Added MX 20 mx2.alice.test. Routing stays local."
     assert body == success(
         {
-            "checkmx": local_checkmx(1, [UNRESOLVED_MX2]),
+            "checkmx": local_checkmx(1, []),
             "results": summary,
             "status": 1,
             "statusmsg": summary,
@@ -178,7 +178,7 @@ def test_add_mx_adds_the_record_and_answers_checkmx(
 def test_add_mx_accepts_priority_0_and_65535(
     client: Client, people: People, api_service: Service
 ) -> None:
-    for priority, name in (("0", "mx0.alice.test"), ("65535", "mxlast.alice.test")):
+    for priority, name in (("0", "mx0.alice.test"), ("65535", "mx3.alice.test")):
         body = call(
             client,
             "add_mx",
@@ -189,7 +189,7 @@ def test_add_mx_accepts_priority_0_and_65535(
     assert mx_of(api_service, "alice.test") == {
         (0, "mx0.alice.test"),
         (10, SELF),
-        (65535, "mxlast.alice.test"),
+        (65535, "mx3.alice.test"),
     }
 
 
@@ -202,19 +202,20 @@ def test_add_mx_with_alwaysaccept_sets_the_mode_in_the_same_recorded_change(
 ) -> None:
     if mode is Mode.AUTO:
         api_service.set_mode("alice.test", Mode.LOCAL, actor=OPERATOR)
-    params = {"domain": "alice.test", "exchanger": "mx2.alice.test", "priority": "20"}
+    # mx2 is more preferred than this server, which becomes its backup.
+    params = {"domain": "alice.test", "exchanger": "mx2.alice.test", "priority": "5"}
     body = call(client, "add_mx", {**params, "alwaysaccept": alwaysaccept}, people.alice)
     assert body["status"] == 1
     assert body["data"]["checkmx"]["mxcheck"] == mode.cpanel
     assert body["data"]["statusmsg"].startswith(
-        f"Added MX 20 mx2.alice.test. Set routing to {mode.value}."
+        f"Added MX 5 mx2.alice.test. Set routing to {mode.value}."
     )
     assert api_service.show("alice.test").mode is mode
     (latest,) = api_service.history("alice.test", limit=1)
     assert (latest.action, latest.mode_after) == ("add_mx", mode.value)
     assert [(r["priority"], r["exchanger"]) for r in latest.mx_after] == [
+        (5, "mx2.alice.test"),
         (10, SELF),
-        (20, "mx2.alice.test"),
     ]
     assert (latest.interface, latest.token_name, latest.actor) == ("uapi", "alice-script", "alice")
 
@@ -239,7 +240,8 @@ def test_a_failure_while_setting_the_mode_leaves_the_records_as_they_were(
 
     before = data_state(api_settings)
     monkeypatch.setattr(RoutingLists, "change", failing)
-    params = {"domain": "alice.test", "exchanger": "mx2.alice.test", "priority": "20"}
+    # mx2 is more preferred: remote is allowed (this server is only listed as a backup).
+    params = {"domain": "alice.test", "exchanger": "mx2.alice.test", "priority": "5"}
     body = call(client, "add_mx", {**params, "alwaysaccept": "remote"}, people.alice)
     assert body["status"] == 0
     assert "nothing was changed" in body["errors"][0]
@@ -259,10 +261,9 @@ def test_change_mx_replaces_exactly_the_old_record(
     }
     body = call(client, "change_mx", params, people.alice)
     summary = "Changed MX 20 mx2.alice.test to 30 mx3.alice.test. Routing stays local."
-    unresolved = UNRESOLVED_MX2.replace("mx2", "mx3")
     assert body == success(
         {
-            "checkmx": local_checkmx(1, [unresolved]),
+            "checkmx": local_checkmx(1, []),
             "results": summary,
             "status": 1,
             "statusmsg": summary,
@@ -332,9 +333,19 @@ def test_delete_mx_deletes_the_record_even_at_priority_0(
     api_service.add_mx("alice.test", 0, "mx0.alice.test", actor=OPERATOR)
     params = {"domain": "alice.test", "exchanger": "mx0.alice.test", "priority": "0"}
     body = call(client, "delete_mx", params, people.alice)
-    summary = "Deleted MX 0 mx0.alice.test. Routing stays local."
+    # mx0.alice.test has an address and was preferred: this server was its backup.
+    summary = "Deleted MX 0 mx0.alice.test. Routing changed from backup to local."
+    moved = (
+        "Routing of alice.test is automatic, so this change moves it from backup to local: "
+        "this server will deliver its mail into local mailboxes."
+    )
     assert body == success(
-        {"checkmx": local_checkmx(1, []), "results": summary, "status": 1, "statusmsg": summary}
+        {
+            "checkmx": local_checkmx(1, [moved]),
+            "results": summary,
+            "status": 1,
+            "statusmsg": summary,
+        }
     )
     assert mx_of(api_service, "alice.test") == {(10, SELF)}
 
@@ -343,7 +354,10 @@ def test_deleting_the_last_record_leaves_the_implicit_mx(
     client: Client, people: People, api_service: Service
 ) -> None:
     params = {"domain": "alice.test", "exchanger": SELF, "priority": "10"}
-    body = call(client, "delete_mx", params, people.alice)
+    refusal = refused(call(client, "delete_mx", params, people.alice))
+    assert refusal.startswith("alice.test has no MX records and no address of its own")
+    # Forced, the implicit MX (the domain itself) is all that is left.
+    body = call(client, "delete_mx", {**params, "force": "1"}, people.alice)
     assert body["status"] == 1
     assert api_service.show("alice.test").snapshot.mx == MXSet()
 
@@ -368,7 +382,9 @@ def test_deleting_the_last_record_leaves_the_implicit_mx(
 def test_set_always_accept_takes_every_spelling_of_a_mode(
     client: Client, people: People, api_service: Service, params: dict[str, str], mode: Mode
 ) -> None:
-    body = call(client, "set_always_accept", {"domain": "alice.test", **params}, people.alice)
+    # The records keep this server the primary, so backup and remote are forced.
+    wanted = {"domain": "alice.test", **params, "force": "1"}
+    body = call(client, "set_always_accept", wanted, people.alice)
     assert body["status"] == 1, body
     checkmx = body["data"]["checkmx"]
     assert (checkmx["mxcheck"], checkmx["detected"]) == (mode.cpanel, mode.cpanel)
@@ -379,7 +395,7 @@ def test_set_always_accept_takes_every_spelling_of_a_mode(
 def test_set_always_accept_auto_follows_the_records_again(
     client: Client, people: People, api_service: Service
 ) -> None:
-    api_service.set_mode("alice.test", Mode.REMOTE, actor=OPERATOR)
+    api_service.set_mode("alice.test", Mode.REMOTE, actor=OPERATOR, force=True)
     body = call(client, "set_always_accept", {"domain": "alice.test", "mxcheck": "0"}, people.alice)
     summary = "Set routing to auto. Routing changed from remote to local."
     assert body == success(
@@ -643,7 +659,10 @@ def test_a_cpanel_style_script_runs_unchanged(
         (10, SELF),
         (15, "mx2.alice.test"),
     ]
-    moded = script.uapi("Email", "set_always_accept", domain="alice.test", mxcheck="secondary")
+    # This server is still the most preferred exchanger (backup_most_preferred): forced.
+    moded = script.uapi(
+        "Email", "set_always_accept", domain="alice.test", mxcheck="secondary", force="1"
+    )
     assert moded["status"] == 1
     deleted = script.uapi(
         "Email", "delete_mx", domain="alice.test", exchanger="mx2.alice.test", priority="15"

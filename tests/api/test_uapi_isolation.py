@@ -24,8 +24,9 @@ def every_call(zone: str) -> list[tuple[str, dict[str, str]]]:
             "change_mx",
             {"domain": zone, "oldexchanger": SELF, "exchanger": SELF, "priority": "5"},
         ),
-        ("delete_mx", {"domain": zone, "exchanger": SELF, "priority": "10"}),
-        ("set_always_accept", {"domain": zone, "mxcheck": "remote"}),
+        # The last record: no MX and no address stops mail (no_mail_possible), so forced.
+        ("delete_mx", {"domain": zone, "exchanger": SELF, "priority": "10", "force": "1"}),
+        ("set_always_accept", {"domain": zone, "mxcheck": "local"}),
         ("add_mx", {"domain": zone, "exchanger": SELF, "priority": "0", "alwaysaccept": "0"}),
     ]
 

@@ -35,6 +35,20 @@ class Mxroute:
             check=False,
         )
 
+    def add_domain_with_hosts(self, zone: str, mx: str) -> None:
+        """Manage ``zone`` over a zone file whose apex MX is ``mx`` ("PRIORITY NAME") and
+        where every host has an address (a wildcard), so MX records the tests add
+        there are no findings; the zones directory is the default one."""
+        zones = self.home / "zones"
+        zones.mkdir(exist_ok=True)
+        priority, name = mx.split()
+        (zones / f"{zone}.zone").write_text(
+            f"$TTL 300\n@ IN SOA ns1.{zone}. hostmaster.{zone}. 2026010101 3600 900 1209600 300\n"
+            f"@ IN NS ns1.{zone}.\n@ IN MX {priority} {name}.\nns1 IN A 127.0.0.1\n"
+            "* IN A 192.0.2.99\n"
+        )
+        self.ok("domain", "add", zone)
+
     def ok(self, *args: str) -> str:
         """Run and require exit 0; stdout."""
         done = self.run(*args)

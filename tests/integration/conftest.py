@@ -56,6 +56,15 @@ def named_zones(named: NamedServer) -> Path:
 
 
 SERVED_ZONE = "example.test"
+# Every host of the served zone has an address (a wildcard), as in a zone whose hosts
+# the tests add MX records for: a name without one would be refused as an error.
+SERVED_ZONE_TEXT = """$TTL 300
+@ IN SOA ns1.example.test. hostmaster.example.test. 2026010101 3600 900 1209600 300
+@ IN NS ns1.example.test.
+@ IN MX 10 mx1.example.test.
+ns1 IN A 127.0.0.1
+* IN A 192.0.2.99
+"""
 
 
 @pytest.fixture
@@ -81,7 +90,8 @@ def served() -> Iterator[tuple[Mxroute, NamedServer]]:
     mxroute.ok("init")
     # The zone must exist before named can serve it; until then reloads would fail.
     mxroute.env["MXROUTE_DNS_RELOAD_COMMAND"] = ""
-    mxroute.ok("domain", "add", SERVED_ZONE, "--mx", "10 mx1.example.test")
+    (zones / f"{SERVED_ZONE}.zone").write_text(SERVED_ZONE_TEXT)
+    mxroute.ok("domain", "add", SERVED_ZONE)
     mxroute.env["MXROUTE_DNS_RELOAD_COMMAND"] = server.reload_command
     server.zones.append(SERVED_ZONE)
     server.start()

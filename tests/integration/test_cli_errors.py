@@ -144,10 +144,10 @@ def test_detect_all_reports_each_broken_domain_and_exits_1(mxroute: Mxroute) -> 
 def test_logs_reach_stderr_only_with_mxroute_debug(mxroute: Mxroute) -> None:
     mxroute.env["MXROUTE_DNS_CHECK_COMMAND"] = "true {file}"
     try:
-        quiet = mxroute.run("mx", "add", "shop.example", "40", "mx40.shop.example")
+        quiet = mxroute.run("mx", "add", "shop.example", "40", "mx3.shop.example")
         assert quiet.returncode == 0 and quiet.stderr == ""
         mxroute.env["MXROUTE_DEBUG"] = "1"
-        loud = mxroute.run("mx", "delete", "shop.example", "40", "mx40.shop.example")
+        loud = mxroute.run("mx", "delete", "shop.example", "40", "mx3.shop.example")
         assert loud.returncode == 0
         assert "running zone check command" in loud.stderr
     finally:
@@ -166,7 +166,7 @@ def test_one_mx_record_over_the_limit_is_refused_in_one_line(mxroute: Mxroute) -
     limited = Mxroute(mxroute.home, {"MXROUTE_CHANGES_MAX_MX_RECORDS": str(records)})
     zone = mxroute.home / "zones" / "shop.example.zone"
     before = zone.read_bytes()
-    done = limited.run("mx", "add", "shop.example", "90", "mx9.shop.example")
+    done = limited.run("mx", "add", "shop.example", "90", "mx3.shop.example")
     assert done.returncode == 1
     line = _one_line(done.stderr)
     assert f"would have {records + 1} MX records, more than the limit of {records}" in line

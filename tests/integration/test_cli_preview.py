@@ -34,27 +34,34 @@ def state(mxroute: Mxroute) -> tuple[dict[str, bytes], list[object]]:
 
 
 @pytest.mark.parametrize(
-    "args",
+    ("args", "refused"),
     [
-        ("mx", "add", "shop.example", "30", "mx3.shop.example"),
-        ("mx", "edit", "shop.example", "10", "mail.shop.example", "--priority", "5"),
-        ("mx", "delete", "shop.example", "10", "mail.shop.example"),
-        ("routing", "set", "shop.example", "remote"),
-        ("detect", "shop.example"),
+        (("mx", "add", "shop.example", "30", "mx3.shop.example"), ""),
+        (("mx", "edit", "shop.example", "10", "mail.shop.example", "--priority", "5"), ""),
+        # The last MX of a domain without an address, and a mail loop: refused unless forced.
+        (("mx", "delete", "shop.example", "10", "mail.shop.example"), "no_mail_possible"),
+        (("routing", "set", "shop.example", "remote"), "remote_mail_loop"),
+        (("detect", "shop.example"), ""),
     ],
 )
 def test_every_changing_command_has_a_dry_run_that_writes_nothing(
-    mxroute: Mxroute, args: tuple[str, ...]
+    mxroute: Mxroute, args: tuple[str, ...], refused: str
 ) -> None:
     before = state(mxroute)
-    said = mxroute.ok(*args, "--dry-run")
+    done = mxroute.run(*args, "--dry-run")
+    said = done.stdout
     assert said.startswith("Dry run, nothing was changed. shop.example:")
     assert "Apply exactly this with --plan " in said
+    # A dry run of a change that would be refused says so and exits 1, for scripts.
+    assert done.returncode == (1 if refused else 0), done.stderr
+    assert (f"would be refused (it would stop mail: {refused})" in said) == bool(refused)
     assert state(mxroute) == before
 
 
 def test_the_dry_run_shows_zone_lines_and_routing_lists(mxroute: Mxroute) -> None:
-    said = mxroute.ok("mx", "delete", "shop.example", "10", "mail.shop.example", "--dry-run")
+    said = mxroute.run(
+        "mx", "delete", "shop.example", "10", "mail.shop.example", "--dry-run"
+    ).stdout
     assert "- @ IN MX 10 mail.shop.example." in said
     assert "Routing: local -> " in said and "(routing lists: localdomains -> " in said
 

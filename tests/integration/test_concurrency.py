@@ -43,7 +43,7 @@ def _race(home: Path, database_url: str) -> None:
         env["DATABASE_URL"] = database_url
     mxroute = Mxroute(home, env)
     mxroute.ok("init")
-    mxroute.ok("domain", "add", ZONE, "--mx", "5 mx.self.test")
+    mxroute.add_domain_with_hosts(ZONE, "5 mx.self.test")
     first_serial = mxroute.json("mx", "list", ZONE)["serial"]
 
     ctx = multiprocessing.get_context("spawn")

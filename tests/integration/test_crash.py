@@ -250,11 +250,11 @@ def test_a_running_server_settles_a_killed_commands_change(tmp_path: Path) -> No
         },
     )
     mxroute.ok("init")
-    mxroute.ok("domain", "add", ZONE, "--mx", "10 mx.self.test")
+    mxroute.add_domain_with_hosts(ZONE, "10 mx.self.test")
     with serving(mxroute):
         # Killed during its lists reload: the lists say remote, the store local.
         mxroute.env["MXROUTE_MTA_RELOAD_COMMAND"] = f"sh -c 'touch {marker}; sleep 60'"
-        _killed_at(marker, mxroute, "routing", "set", ZONE, "remote")
+        _killed_at(marker, mxroute, "routing", "set", ZONE, "remote", "--force")
         assert _pending(home) == 1
         # No command runs now: the server alone settles it.
         deadline = time.monotonic() + 20

@@ -56,7 +56,7 @@ def _mxroute(home: Path, server: NamedServer, database_url: str) -> Mxroute:
     mxroute = Mxroute(home, env)
     mxroute.ok("init")
     mxroute.ok("user", "add", "boss", "--admin", "--password", PASSWORD)
-    mxroute.ok("domain", "add", ZONE, "--mx", "10 mx.self.test")
+    mxroute.add_domain_with_hosts(ZONE, "10 mx.self.test")
     server.zones.append(ZONE)
     server.start()
     mxroute.env["MXROUTE_DNS_RELOAD_COMMAND"] = server.reload_command

@@ -62,6 +62,28 @@ def test_the_refusal_shown_is_what_mxroute_prints() -> None:
         shutil.rmtree(home, ignore_errors=True)
 
 
+def test_the_risky_change_shown_is_refused_and_previewed_as_printed() -> None:
+    home = Path(tempfile.mkdtemp(prefix="mxroute-tour-"))
+    try:
+        mxroute = Mxroute(home, {"COLUMNS": "400"})
+        mxroute.ok("init", "--demo")
+        lines = block_after("../README.md", "risky").splitlines()
+        starts = [i for i, line in enumerate(lines) if line.startswith("$ ")]
+        zone = home / "zones" / "shop.example.zone"
+        before = (zone.read_bytes(), (home / "lists" / "localdomains").read_bytes())
+        outputs = []
+        for start, end in zip(starts, [*starts[1:], len(lines)], strict=True):
+            done = mxroute.run(*shlex.split(lines[start].removeprefix("$ "))[1:])
+            assert done.returncode == 1, done.stderr
+            outputs.append((done.stdout + done.stderr).strip())
+            assert outputs[-1].splitlines() == lines[start + 1 : end]
+        assert (zone.read_bytes(), (home / "lists" / "localdomains").read_bytes()) == before
+        forced = mxroute.json("routing", "set", "shop.example", "remote", "--force")
+        assert forced["effective_mode"] == "remote" and forced["forced"] is True
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
 def test_the_undo_example_runs_with_the_id_the_history_shows() -> None:
     home = Path(tempfile.mkdtemp(prefix="mxroute-tour-"))
     try:

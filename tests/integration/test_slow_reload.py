@@ -35,7 +35,7 @@ def mxroute() -> Iterator[Mxroute]:
     cli.ok("init")
     cli.ok("user", "add", "boss", "--admin", "--password", PASSWORD)
     for zone in ("slow.test", "fast.test"):
-        cli.ok("domain", "add", zone, "--mx", "10 mx.self.test")
+        cli.add_domain_with_hosts(zone, "10 mx.self.test")
     cli.env["MXROUTE_DNS_RELOAD_COMMAND"] = (
         f"sh -c 'if [ {{zone}} = slow.test ]; then sleep {SLOW_SECONDS}; fi'"
     )

@@ -36,26 +36,34 @@ def make_settings(home: Path, **overrides: object) -> Settings:
     return Settings(home=home, **values)  # type: ignore[arg-type]
 
 
-# The fixture zone gives its hosts addresses, as a real zone would: an MX pointing at
-# a name of a hosted zone that has no address is refused (exchanger_missing_in_zone).
+# Fixture zones give their hosts addresses, as a real zone would: an MX pointing at a
+# name of a hosted zone that has no address is refused (exchanger_missing_in_zone).
 FIXTURE_ZONE = """$TTL 3600
-@ IN SOA ns1.example.test. hostmaster.example.test. 2026010101 3600 900 1209600 300
-@ IN NS ns1.example.test.
+@ IN SOA ns1.{zone}. hostmaster.{zone}. 2026010101 3600 900 1209600 300
+@ IN NS ns1.{zone}.
 @ IN MX 10 mx.self.test.
 ns1 IN A 192.0.2.53
+mx0 IN A 192.0.2.10
 mx1 IN A 192.0.2.11
 mx2 IN A 192.0.2.12
 mx3 IN A 192.0.2.13
 """
 
 
+def add_fixture_domain(service: Service, zone: str, **options: Any) -> None:
+    """Manage ``zone`` over a zone file whose MX is this server (mx.self.test) and whose
+    hosts mx0 to mx3 have addresses."""
+    path = service.settings.zones_dir / f"{zone}.zone"
+    path.write_text(FIXTURE_ZONE.format(zone=zone))
+    service.add_domain(zone, actor=options.pop("actor", ACTOR), **options)
+
+
 @pytest.fixture
 def service(tmp_path: Path, db: None) -> Service:
-    """A service with one managed domain, example.test (MX 10 mx.self.test; mx1, mx2
-    and mx3.example.test have addresses)."""
+    """A service with one managed domain, example.test (MX 10 mx.self.test; mx0 to
+    mx3.example.test have addresses)."""
     service = Service(make_settings(tmp_path))
-    (service.settings.zones_dir / f"{ZONE}.zone").write_text(FIXTURE_ZONE)
-    service.add_domain(ZONE, actor=ACTOR)
+    add_fixture_domain(service, ZONE)
     return service
 
 

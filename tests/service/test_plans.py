@@ -13,7 +13,7 @@ import pytest
 from mxroute.core.records import MXRecord, MXSet
 from mxroute.core.routing import Mode
 from mxroute.dns.memory import MemoryZones
-from mxroute.errors import Conflict, InvalidInput
+from mxroute.errors import Conflict, InvalidInput, Risky
 from mxroute.mta.memory import MemoryRouting
 from mxroute.service import Service
 from mxroute.service.wiring import build
@@ -28,7 +28,18 @@ SELF = "mx.self.test"
 def memory(tmp_path: Path, db: None) -> tuple[Service, MemoryZones, MemoryRouting]:
     settings = make_settings(tmp_path, max_mx_records=4)
     zones, routing = MemoryZones(), MemoryRouting()
-    dns = KnownAnswers({"mx.elsewhere.test": "198.51.100.1", "mx2.elsewhere.test": "198.51.100.2"})
+    # Every exchanger these tests add resolves (one that does not is refused unless forced).
+    dns = KnownAnswers(
+        {
+            "mx.elsewhere.test": "198.51.100.1",
+            "mx2.elsewhere.test": "198.51.100.2",
+            "mx3.elsewhere.test": "198.51.100.3",
+            "mx4.elsewhere.test": "198.51.100.4",
+            "mx9.elsewhere.test": "198.51.100.9",
+            "a.elsewhere.test": "198.51.100.10",
+            "b.elsewhere.test": "198.51.100.11",
+        }
+    )
     service = Service(settings, build(settings, zones=zones, routing=routing, resolver=dns))  # type: ignore[arg-type]
     service.add_domain(ZONE, actor=ACTOR, mx=[MXRecord(10, SELF)])
     return service, zones, routing
@@ -61,7 +72,62 @@ def test_a_plan_says_which_routing_entry_changes_and_its_findings(
     assert plan.routing_changed
     assert (plan.effective_before, plan.effective_after) == (Mode.LOCAL, Mode.REMOTE)
     assert [f.code for f in plan.findings] == ["remote_mail_loop"]
-    assert plan.to_data()["findings"][0]["severity"] == "warning"
+    assert plan.to_data()["findings"][0]["severity"] == "error"
+    assert plan.to_data()["refused_unless_forced"] == ["remote_mail_loop"]
+
+
+def _written(zones: MemoryZones, routing: MemoryRouting) -> tuple[object, ...]:
+    return dict(zones.zones), dict(routing.entries), Change.objects.count(), Intent.objects.count()
+
+
+def test_an_error_finding_refuses_the_change_unless_it_is_forced(
+    memory: tuple[Service, MemoryZones, MemoryRouting],
+) -> None:
+    service, zones, routing = memory
+    before = _written(zones, routing)
+    with pytest.raises(Risky) as refused:
+        service.set_mode(ZONE, "remote", actor=ACTOR)
+    assert refused.value.code == "risky_change"
+    assert [f.code for f in refused.value.findings] == ["remote_mail_loop"]
+    assert "Nothing was changed in plan.test" in refused.value.message
+    assert _written(zones, routing) == before  # no zone, no routing, no row, no intent
+    result = service.set_mode(ZONE, "remote", actor=ACTOR, force=True)
+    assert result.forced and [f.code for f in result.blocking] == ["remote_mail_loop"]
+    assert routing.entries[ZONE] is Mode.REMOTE
+    intent = Intent.objects.get(action="set_mode")
+    assert (intent.state, intent.plan["forced"]) == ("applied", True)
+
+
+def test_an_unresolved_exchanger_refuses_the_change_unless_it_is_forced(
+    memory: tuple[Service, MemoryZones, MemoryRouting],
+) -> None:
+    service, zones, routing = memory
+    before = _written(zones, routing)
+    with pytest.raises(Risky) as refused:
+        service.add_mx(ZONE, 20, "nowhere.elsewhere.test", actor=ACTOR)
+    assert [f.code for f in refused.value.findings] == ["exchanger_unresolved"]
+    assert _written(zones, routing) == before
+    result = service.add_mx(ZONE, 20, "nowhere.elsewhere.test", actor=ACTOR, force=True)
+    assert result.forced and MXRecord(20, "nowhere.elsewhere.test") in zones.read(ZONE).mx
+    assert Intent.objects.get(action="add_mx").plan["forced"] is True
+    # The error is the domain's now: a later, unrelated change is not refused for it.
+    later = service.add_mx(ZONE, 30, "mx3.elsewhere.test", actor=ACTOR)
+    assert "exchanger_unresolved" in [f.code for f in later.findings]
+    assert not later.blocking and not later.forced
+    assert "forced" not in Intent.objects.filter(action="add_mx").latest("id").plan
+
+
+def test_a_warning_alone_does_not_refuse_the_change(
+    memory: tuple[Service, MemoryZones, MemoryRouting],
+) -> None:
+    service, _, routing = memory
+    service.add_mx(ZONE, 5, "mx.elsewhere.test", actor=ACTOR)
+    result = service.set_mode(ZONE, "remote", actor=ACTOR)
+    assert [(f.code, f.severity.value) for f in result.findings] == [
+        ("remote_listed_as_backup", "warning")
+    ]
+    assert not result.blocking and not result.forced
+    assert routing.entries[ZONE] is Mode.REMOTE
 
 
 def test_the_fingerprint_follows_what_the_plan_decides(
@@ -115,8 +181,10 @@ def test_every_change_use_case_goes_through_plan_and_apply(
     elif action == "change_mx":
         service.change_mx(ZONE, SELF, 10, 5, SELF, actor=ACTOR)
     elif action == "delete_mx":
+        service.add_mx(ZONE, 20, "mx2.elsewhere.test", actor=ACTOR)  # not the last record
         service.delete_mx(ZONE, 10, SELF, actor=ACTOR)
     elif action == "set_mode":
+        service.add_mx(ZONE, 5, "mx.elsewhere.test", actor=ACTOR)  # a primary to back up
         service.set_mode(ZONE, "backup", actor=ACTOR)
     else:
         service.detect(ZONE, actor=ACTOR)

@@ -160,7 +160,7 @@ def test_an_owner_does_not_see_the_history_of_an_earlier_domain_of_the_same_name
     service: Service, people: dict[str, Actor]
 ) -> None:
     # bob's domain is removed, then added again for alice: bob's changes stay his.
-    service.set_mode("bob.example", "remote", actor=people["bob"])
+    service.set_mode("bob.example", "local", actor=people["bob"])
     service.remove_domain("bob.example", actor=ACTOR)
     service.add_domain("bob.example", actor=ACTOR, owner="alice")
     alices = service.history("bob.example", actor=people["alice"])
@@ -180,7 +180,7 @@ MUTATIONS: dict[str, Callable[[Service, str, Actor], object]] = {
         z, "mx2.example.test", 20, 5, "mx2.example.test", actor=a
     ),
     "delete_mx": lambda s, z, a: s.delete_mx(z, 20, "mx2.example.test", actor=a),
-    "set_mode": lambda s, z, a: s.set_mode(z, "remote", actor=a),
+    "set_mode": lambda s, z, a: s.set_mode(z, "local", actor=a),
     "detect": lambda s, z, a: s.detect(z, actor=a),
 }
 

@@ -12,7 +12,14 @@ from mxroute.errors import Conflict, InvalidInput, StepFailed
 from mxroute.service import Service
 from mxroute.service.wiring import build
 from mxroute.store.models import Change, Domain
-from tests.service.conftest import ACTOR, ZONE, KnownAnswers, make_settings, state_of
+from tests.service.conftest import (
+    ACTOR,
+    ZONE,
+    KnownAnswers,
+    add_fixture_domain,
+    make_settings,
+    state_of,
+)
 
 
 def _lists(service: Service) -> dict[str, set[str]]:
@@ -112,7 +119,7 @@ def test_a_domain_whose_lists_step_fails_leaves_no_zone_file_behind(
 
 
 def test_history_lists_the_changes_newest_first(service: Service) -> None:
-    service.add_mx(ZONE, 20, "mx2.example.test", actor=ACTOR)
+    service.add_mx(ZONE, 5, "mx2.example.test", actor=ACTOR)  # this server is the backup
     service.set_mode(ZONE, "backup", actor=ACTOR)
     entries = service.history(ZONE)
     assert [e.action for e in entries] == ["set_mode", "add_mx", "add_domain"]
@@ -141,10 +148,10 @@ def test_an_exchanger_below_a_zone_cut_is_resolved_by_dns_not_by_the_glue(
 
 
 def test_another_domains_broken_zone_does_not_block_this_one(service: Service) -> None:
-    service.add_domain("other.test", actor=ACTOR, mx=[MXRecord(10, "mx.self.test")])
-    service.add_mx(ZONE, 20, "mx.other.test", actor=ACTOR)
+    add_fixture_domain(service, "other.test")
+    service.add_mx(ZONE, 20, "mx1.other.test", actor=ACTOR)
     (service.settings.zones_dir / "other.test.zone").write_text("this is not a zone\n")
-    state = service.show(ZONE)  # mx.other.test lives in the broken zone
+    state = service.show(ZONE)  # mx1.other.test lives in the broken zone
     assert state.effective is Mode.LOCAL
     result = service.add_mx(ZONE, 30, "mx3.example.test", actor=ACTOR)
     assert result.changed

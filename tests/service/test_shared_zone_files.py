@@ -10,10 +10,9 @@ import pytest
 from django.contrib.auth.models import User
 
 from mxroute import accounts
-from mxroute.core.records import MXRecord
 from mxroute.errors import ConfigError, InvalidInput, Unavailable
 from mxroute.service import Actor, Service
-from tests.service.conftest import ACTOR, ZONE, state_of
+from tests.service.conftest import ACTOR, ZONE, add_fixture_domain, state_of
 
 ZONES = ("alias.test", "other.test")
 
@@ -87,5 +86,5 @@ def test_a_link_to_an_unmanaged_file_is_still_allowed(service: Service) -> None:
 
 
 def test_a_domain_with_its_own_file_is_not_held_up(service: Service) -> None:
-    service.add_domain("own.test", actor=ACTOR, mx=[MXRecord(10, "mx.self.test")])
+    add_fixture_domain(service, "own.test")
     service.add_mx("own.test", 20, "mx2.own.test", actor=ACTOR)

@@ -10,7 +10,7 @@ from mxroute.core.routing import Mode
 from mxroute.errors import Conflict, InvalidInput, NotFound
 from mxroute.service import Actor, Service
 from mxroute.store.models import Change, Domain
-from tests.service.conftest import ACTOR, ZONE, state_of
+from tests.service.conftest import ACTOR, ZONE, add_fixture_domain, state_of
 
 
 def _records(service: Service) -> list[str]:
@@ -71,13 +71,14 @@ def test_undoing_a_deleted_record_puts_it_back(service: Service) -> None:
 def test_undoing_a_mode_choice_chooses_the_mode_before_and_leaves_the_zone(
     service: Service,
 ) -> None:
+    service.add_mx(ZONE, 5, "mx1.example.test", actor=ACTOR)  # this server is the backup
     serial = service.show(ZONE).snapshot.serial
     service.set_mode(ZONE, "remote", actor=ACTOR)
     change = _id_of_last(service)
     undone = service.undo(change, actor=ACTOR)
     assert Domain.objects.get(name=ZONE).mode == "auto"
     assert undone.summary == (
-        f"Undid change {change}: set routing back to auto. Routing changed from remote to local."
+        f"Undid change {change}: set routing back to auto. Routing changed from remote to backup."
     )
     assert service.show(ZONE).snapshot.serial == serial
     assert (_last(service).mode_before, _last(service).mode_after) == ("remote", "auto")
@@ -151,6 +152,7 @@ def test_a_hand_edit_of_the_zone_since_refuses_the_undo(service: Service) -> Non
 
 
 def test_an_undo_that_would_overwrite_a_newer_mode_choice_is_refused(service: Service) -> None:
+    service.add_mx(ZONE, 5, "mx1.example.test", actor=ACTOR)  # this server is the backup
     service.set_mode(ZONE, "remote", actor=ACTOR)
     change = _id_of_last(service)
     service.set_mode(ZONE, "backup", actor=ACTOR)
@@ -168,10 +170,10 @@ def test_an_undo_that_would_overwrite_a_newer_mode_choice_is_refused(service: Se
 def test_a_record_change_undone_after_a_mode_change_keeps_the_mode(service: Service) -> None:
     service.add_mx(ZONE, 20, "mx2.example.test", actor=ACTOR)
     change = _id_of_last(service)
-    service.set_mode(ZONE, "remote", actor=ACTOR)
+    service.set_mode(ZONE, "local", actor=ACTOR)
     service.undo(change, actor=ACTOR)
     assert _records(service) == ["10 mx.self.test"]
-    assert Domain.objects.get(name=ZONE).mode == "remote"
+    assert Domain.objects.get(name=ZONE).mode == "local"
 
 
 def _nothing(service: Service) -> None:
@@ -244,7 +246,7 @@ def test_an_owner_undoes_only_their_own_domains_changes(service: Service) -> Non
     alice = users.create_user("alice", password="x")
     users.create_user("bob", password="x")
     service.set_owner(ZONE, "alice", actor=ACTOR)
-    service.add_domain("bob.test", actor=ACTOR, owner="bob", mode=Mode.LOCAL)
+    add_fixture_domain(service, "bob.test", owner="bob", mode=Mode.LOCAL)
     service.add_mx("bob.test", 20, "mx2.bob.test", actor=ACTOR)
     bobs = _id_of_last(service)
     service.add_mx(ZONE, 20, "mx2.example.test", actor=ACTOR)

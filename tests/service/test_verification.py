@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from mxroute.core.records import MXSet
 from mxroute.core.routing import Mode
 from mxroute.dns.memory import MemoryZones
 from mxroute.dns.verify import Verifier
@@ -20,7 +19,7 @@ from mxroute.service import apply as apply_module
 from mxroute.service.wiring import build
 from mxroute.store.models import Change, Intent
 from tests.integration.bind import free_port
-from tests.service.conftest import ACTOR, ZONE, make_settings, state_of
+from tests.service.conftest import ACTOR, ZONE, add_fixture_domain, make_settings, state_of
 
 LOG_RELOAD = "sh -c 'echo reload $0 >> {home}/reloads' {{zone}}"
 
@@ -55,8 +54,9 @@ def test_the_verifier_is_wired_only_when_a_reload_makes_named_load_the_zone(
 
 def test_a_change_no_server_serves_puts_everything_back(tmp_path: Path, db: None) -> None:
     service = Service(make_settings(tmp_path))
-    service.add_domain(ZONE, actor=ACTOR)
+    add_fixture_domain(service, ZONE)
     files, rows, changes = state_of(service)
+    records = service.show(ZONE).snapshot.mx
     zone_file = str(service.settings.zones_dir / f"{ZONE}.zone")
     silent = Service(
         make_settings(
@@ -67,14 +67,14 @@ def test_a_change_no_server_serves_puts_everything_back(tmp_path: Path, db: None
         )
     )
     with pytest.raises(StepFailed, match="did not serve the change") as failed:
-        silent.add_mx(ZONE, 20, "mx2.example.test", actor=ACTOR, mode="remote")
+        silent.add_mx(ZONE, 5, "mx2.example.test", actor=ACTOR, mode="backup")
     assert failed.value.step == "zone_verify"
     files_after, rows_after, changes_after = state_of(service)
     assert (rows_after, changes_after) == (rows, changes)
     assert {k: v for k, v in files_after.items() if k != zone_file} == {
         k: v for k, v in files.items() if k != zone_file
     }
-    assert service.show(ZONE).snapshot.mx == MXSet()
+    assert service.show(ZONE).snapshot.mx == records
     [intent] = Intent.objects.filter(action="add_mx")
     assert intent.state == "abandoned"
     assert intent.plan["verification"]["rolled_back"] is True
@@ -85,7 +85,7 @@ def test_a_writer_killed_while_it_waits_for_named_is_completed_and_reloaded_at_t
 ) -> None:
     settings = make_settings(tmp_path, zone_reload_command=LOG_RELOAD.format(home=tmp_path))
     service = Service(settings)
-    service.add_domain(ZONE, actor=ACTOR)
+    add_fixture_domain(service, ZONE)
 
     def killed(self: Verifier, zone: str, wanted: object) -> None:
         raise Killed
@@ -94,7 +94,7 @@ def test_a_writer_killed_while_it_waits_for_named_is_completed_and_reloaded_at_t
         patched.setattr(Verifier, "wait", killed)
         patched.setattr(apply_module.Applier, "_undo", lambda self, p, d, i, exc: exc)
         with pytest.raises(Killed):
-            service.add_mx(ZONE, 20, "mx2.example.test", actor=ACTOR, mode="backup")
+            service.add_mx(ZONE, 5, "mx2.example.test", actor=ACTOR, mode="backup")
     assert Intent.objects.get(action="add_mx").state == "pending"
     assert _reloads(tmp_path) == [f"reload {ZONE}"]
     said = Service(settings).reconcile()
@@ -114,7 +114,7 @@ def test_a_writer_killed_before_its_zone_changed_has_the_zone_loaded_again(
     """It may have died after putting the previous file back, before reloading it."""
     settings = make_settings(tmp_path, zone_reload_command=LOG_RELOAD.format(home=tmp_path))
     service = Service(settings)
-    service.add_domain(ZONE, actor=ACTOR)
+    add_fixture_domain(service, ZONE)
 
     def killed(*args: object, **kwargs: object) -> None:
         raise Killed
@@ -137,7 +137,7 @@ def test_a_zone_named_maintains_is_refused_in_words_for_whoever_asks(
 
     service = Service(make_settings(tmp_path))
     owner = get_user_model().objects.create_user("owner", password="x")
-    service.add_domain(ZONE, actor=ACTOR, owner="owner")
+    add_fixture_domain(service, ZONE, owner="owner")
     (service.settings.zones_dir / f"{ZONE}.zone.jnl").write_bytes(b"journal")
     before = state_of(service)
     with pytest.raises(ConfigError, match="freeze_command") as refused:

@@ -311,14 +311,16 @@ def _plan_warnings(
             if any(e.status in _TEMPORARY for e in better):
                 yield warning(
                     "backup_primary_unreachable",
-                    f"This server is a backup for {domain}, but no more preferred exchanger "
-                    "answers lookups right now: mail will wait in this server's queue.",
+                    f"The MX records make this server a backup for {domain}, but no more "
+                    "preferred exchanger answers lookups right now: mail will wait in this "
+                    "server's queue.",
                 )
             else:
                 yield warning(
                     "backup_primary_missing",
-                    f"This server is a backup for {domain}, but none of the more preferred "
-                    "exchangers exists in DNS: mail relayed through this server will bounce.",
+                    f"The MX records make this server a backup for {domain}, but none of the more "
+                    "preferred exchangers exists in DNS: mail relayed through this server will "
+                    "bounce.",
                 )
     elif implicit and not any(e.usable for e in entries):
         temporary = any(e.status in _TEMPORARY for e in entries)

@@ -229,6 +229,9 @@ def plan_change(
     if detection_before is not None and facts is not None:
         before = (*detection_before.findings, *mode_findings(facts.mode, detection_before))
     blocking = tuple(f for f in errors(findings) if f not in before)
+    if snapshot is not None and snapshot.mx.is_null:
+        # A domain that published a Null MX accepted no mail already.
+        blocking = tuple(f for f in blocking if f.code != "no_mail_possible")
     draft = ChangePlan(
         action,
         domain,

@@ -267,7 +267,7 @@ def domain_page(
         "result": _pop_result(request, state.domain),
         "modes": pages.mode_choices(),
         "chosen": chosen,
-        "refusals": (routing_form or add_form or RoutingForm()).non_field_errors(),
+        "refusals": (routing_form or add_form or undo_form or RoutingForm()).non_field_errors(),
         "routing_form": routing_form or RoutingForm(),
         "add_form": add_form or RecordForm(),
         "groups": pages.record_groups(state.domain, state.snapshot.mx),
